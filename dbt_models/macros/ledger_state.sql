@@ -1,0 +1,53 @@
+{#
+  What earlier runs finalized, read from the append-only ledger (ledger.finalized_invoices).
+
+  A finalized invoice never changes: the models that compute what is due read this to leave
+  alone every period part already billed. The ledger is written at the end of the same run
+  (marts/ledger/finalized_invoices), so this reads the state as it was when the run began;
+  before the first run there is no ledger and nothing has been billed.
+
+  finalized_billing_items(): one row per period part billed by a finalized invoice:
+    external_subscription_id, phase_index, period_index, item_type, invoice_id.
+  finalized_invoice_headers(): invoice_id, external_customer_id, billing_at of finalized invoices.
+#}
+{% macro ledger_relation() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=target.database, schema='ledger',
+                                   identifier='finalized_invoices')) }}
+{%- endmacro %}
+
+{% macro finalized_billing_items() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as external_subscription_id,
+            cast(null as integer) as phase_index,
+            cast(null as bigint) as period_index,
+            cast(null as varchar) as item_type,
+            cast(null as varchar) as invoice_id
+        where false
+    {%- else -%}
+        select
+            item.external_subscription_id,
+            item.phase_index,
+            item.period_index,
+            item.item_type,
+            invoice_id
+        from (select invoice_id, unnest(billed_items) as item from {{ ledger }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro finalized_invoice_headers() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as invoice_id,
+            cast(null as varchar) as external_customer_id,
+            cast(null as timestamptz) as billing_at
+        where false
+    {%- else -%}
+        select invoice_id, external_customer_id, billing_at from {{ ledger }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,85 @@
+{{ config(materialized='table') }}
+
+-- What is due by --as-of and not billed yet: one row per part of a billing period that an
+-- invoice bills. A period has two parts: its subscription fee (billed when the period opens
+-- for pay-in-advance plans, when it closes otherwise) and its in-arrears charges (billed when
+-- it closes). Parts already on a finalized invoice are never billed again (the ledger).
+-- `billing_at` is the instant the part is billed; the parts of one customer billed at the
+-- same instant share one invoice (LAGO_RULES.md §6).
+with
+
+periods as (
+
+    select * from {{ ref('int_billing_periods') }}
+
+),
+
+charges as (
+
+    select * from {{ ref('stg_catalog__charges') }}
+
+),
+
+plans_with_arrears_charges as (
+
+    select distinct plan_code from charges where not pay_in_advance
+
+),
+
+finalized as (
+
+    {{ finalized_billing_items() }}
+
+),
+
+subscription_fee_parts as (
+
+    select
+        periods.*,
+        'subscription_fee' as item_type,
+        case when periods.pay_in_advance then periods.opens_at else periods.closes_at end
+            as billing_at
+
+    from periods
+
+),
+
+charge_parts as (
+
+    select
+        periods.*,
+        'charges' as item_type,
+        periods.closes_at as billing_at
+
+    from periods
+    inner join plans_with_arrears_charges using (plan_code)
+
+),
+
+parts as (
+
+    select * from subscription_fee_parts
+    union all
+    select * from charge_parts
+
+),
+
+due as (
+
+    select parts.*
+    from parts
+    where parts.billing_at <= parts.as_of_at
+
+),
+
+unbilled as (
+
+    select due.*
+    from due
+    anti join finalized using (external_subscription_id, phase_index, period_index, item_type)
+
+)
+
+select * from unbilled
+order by external_customer_id, billing_at, external_subscription_id, phase_index, period_index,
+    item_type

@@ -1,0 +1,73 @@
+-- The taxes of each fee: the tax codes of the first level that has any, in Lago's order
+-- (LAGO_RULES.md §11): the charge's (charge fees and their true-ups), the plan's, the
+-- customer's, the organization's. Levels do not stack; the taxes of the chosen level add up.
+-- Each tax is computed on the fee after its coupons, unrounded here: the invoice rounds its
+-- tax total once.
+with
+
+fees as (
+
+    select * from {{ ref('int_fees_due') }}
+
+),
+
+applied as (
+
+    select * from {{ ref('stg_catalog__applied_taxes') }}
+
+),
+
+taxes as (
+
+    select * from {{ ref('stg_catalog__taxes') }}
+
+),
+
+candidates as (
+
+    select fees.fee_key, fees.amount_cents, 1 as level, applied.tax_code
+    from fees
+    inner join applied
+        on applied.owner_type = 'charge' and applied.owner_id = fees.charge_id
+
+    union all
+
+    select fees.fee_key, fees.amount_cents, 2 as level, applied.tax_code
+    from fees
+    inner join applied
+        on applied.owner_type = 'plan' and applied.owner_id = fees.plan_code
+
+    union all
+
+    select fees.fee_key, fees.amount_cents, 3 as level, applied.tax_code
+    from fees
+    inner join applied
+        on applied.owner_type = 'customer' and applied.owner_id = fees.external_customer_id
+
+    union all
+
+    select fees.fee_key, fees.amount_cents, 4 as level, applied.tax_code
+    from fees
+    inner join applied on applied.owner_type = 'organization'
+
+),
+
+chosen as (
+
+    select *
+    from candidates
+    qualify level = min(level) over (partition by fee_key)
+
+)
+
+select
+    chosen.fee_key,
+    chosen.tax_code,
+    taxes.name as tax_name,
+    taxes.rate as tax_rate,
+    chosen.amount_cents as taxable_amount_cents,
+    cast(chosen.amount_cents * taxes.rate * cast(0.01 as decimal(3, 2)) as decimal(38, 12))
+        as precise_taxes_amount_cents
+
+from chosen
+inner join taxes using (tax_code)

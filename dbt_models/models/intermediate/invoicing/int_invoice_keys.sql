@@ -1,0 +1,54 @@
+-- One invoice per customer per billing instant: every period part of a customer billed at the
+-- same instant goes on one invoice (LAGO_RULES.md §6), even when all its fees are zero.
+-- invoice_id is derived from the customer and the instant, so every run names the same
+-- invoice the same way; should a finalized invoice already hold that customer and instant
+-- (a part added to the catalog after its period closed), the new invoice gets the next id.
+with
+
+items as (
+
+    select * from {{ ref('int_billing_items') }}
+
+),
+
+finalized as (
+
+    {{ finalized_invoice_headers() }}
+
+),
+
+keys as (
+
+    select
+        external_customer_id,
+        billing_at,
+        any_value(currency) as currency,
+        any_value(timezone) as timezone
+
+    from items
+    group by external_customer_id, billing_at
+
+),
+
+issued_before as (
+
+    select external_customer_id, billing_at, count(*) as invoices_issued
+    from finalized
+    group by external_customer_id, billing_at
+
+),
+
+named as (
+
+    select
+        md5(concat_ws('|', keys.external_customer_id, strftime(keys.billing_at at time zone 'UTC',
+                                                               '%Y-%m-%dT%H:%M:%S.%f'),
+                      coalesce(issued_before.invoices_issued, 0))) as invoice_id,
+        keys.*
+
+    from keys
+    left join issued_before using (external_customer_id, billing_at)
+
+)
+
+select * from named

@@ -1,0 +1,12 @@
+-- sum_agg: the sum of the field over the window; negative values count (LAGO_RULES.md §3).
+select
+    events.window_id,
+    events.pricing_id,
+    events.group_key,
+    cast(sum(events.value) as decimal(38, 12)) as units,
+    count(*) as events_count
+
+from {{ ref('int_events_windowed') }} as events
+inner join {{ ref('int_charge_windows') }} as windows using (window_id)
+where windows.aggregation_type = 'sum_agg'
+group by events.window_id, events.pricing_id, events.group_key

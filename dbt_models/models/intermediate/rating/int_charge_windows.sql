@@ -1,0 +1,69 @@
+-- One row per in-arrears charge per billing-period part due: the usage window a charge fee
+-- prices (LAGO_RULES.md §6: the charges period, from the exact start instant to the end of
+-- the period or the termination).
+with
+
+items as (
+
+    select * from {{ ref('int_billing_items') }} where item_type = 'charges'
+
+),
+
+charges as (
+
+    select * from {{ ref('stg_catalog__charges') }} where not pay_in_advance
+
+),
+
+metrics as (
+
+    select * from {{ ref('stg_catalog__billable_metrics') }}
+
+),
+
+filtered_charges as (
+
+    select distinct charge_id
+    from {{ ref('stg_catalog__charge_pricings') }}
+    where not is_default_bucket
+
+),
+
+windows as (
+
+    select
+        md5(concat_ws('|', items.external_subscription_id, items.phase_index, items.period_index,
+                      charges.charge_id)) as window_id,
+        items.external_subscription_id,
+        items.phase_index,
+        items.period_index,
+        items.external_customer_id,
+        items.currency,
+        items.plan_code,
+        items.billing_at,
+        items.charges_from_datetime,
+        items.charges_to_datetime,
+        items.period_days,
+        items.billed_days,
+        charges.charge_id,
+        charges.charge_position,
+        charges.billable_metric_code,
+        charges.charge_model,
+        charges.prorated,
+        charges.min_amount_cents,
+        charges.invoice_display_name as charge_display_name,
+        metrics.aggregation_type,
+        metrics.name as billable_metric_name,
+        metrics.rounding_function,
+        metrics.rounding_precision,
+        metrics.recurring,
+        filtered_charges.charge_id is not null as has_filters
+
+    from items
+    inner join charges using (plan_code)
+    inner join metrics using (billable_metric_code)
+    left join filtered_charges using (charge_id)
+
+)
+
+select * from windows

@@ -1,0 +1,135 @@
+{{ config(materialized='table') }}
+
+-- Billable events placed in the usage windows of the charges they are priced by: one row per
+-- event per charge window per price (a filtered charge's price buckets,
+-- int_charge_filter_conditions) and pricing group. An event that several charges of a plan
+-- price appears once for each, as in Lago.
+with
+
+windows as (
+
+    select * from {{ ref('int_charge_windows') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_events_billable') }}
+
+),
+
+pricings as (
+
+    select * from {{ ref('stg_catalog__charge_pricings') }}
+
+),
+
+conditions as (
+
+    select * from {{ ref('int_charge_filter_conditions') }}
+
+),
+
+in_window as (
+
+    select
+        windows.window_id,
+        windows.charge_id,
+        windows.has_filters,
+        events.landing_seq,
+        events.transaction_id,
+        events.event_at,
+        events.value,
+        events.value_text,
+        events.operation_type,
+        events.precise_total_amount_cents,
+        events.properties
+
+    from events
+    inner join windows
+        on events.external_subscription_id = windows.external_subscription_id
+        and events.billable_metric_code = windows.billable_metric_code
+        and events.event_at >= windows.charges_from_datetime
+        and events.event_at <= windows.charges_to_datetime
+
+),
+
+unfiltered as (
+
+    select in_window.*, in_window.charge_id as pricing_id
+    from in_window
+    where not in_window.has_filters
+
+),
+
+condition_results as (
+
+    select
+        in_window.window_id,
+        in_window.landing_seq,
+        conditions.pricing_id,
+        conditions.condition_role,
+        conditions.condition_id,
+        bool_and(coalesce(list_contains(
+            conditions.filter_values,
+            json_extract_string(in_window.properties, '$."' || conditions.filter_key || '"')
+        ), false)) as holds
+
+    from in_window
+    inner join conditions on in_window.charge_id = conditions.charge_id
+    where in_window.has_filters
+    group by all
+
+),
+
+buckets as (
+
+    select
+        window_id,
+        landing_seq,
+        pricing_id
+
+    from condition_results
+    group by window_id, landing_seq, pricing_id
+    having coalesce(bool_or(holds) filter (where condition_role = 'match'), true)
+        and not coalesce(bool_or(holds) filter (where condition_role = 'exclude'), false)
+
+),
+
+filtered as (
+
+    select in_window.*, buckets.pricing_id
+    from in_window
+    inner join buckets using (window_id, landing_seq)
+
+),
+
+bucketed as (
+
+    select * from unfiltered
+    union all by name
+    select * from filtered
+
+),
+
+grouped as (
+
+    select
+        bucketed.window_id,
+        bucketed.pricing_id,
+        {{ group_key('pricings.pricing_group_keys', 'bucketed.properties') }} as group_key,
+        bucketed.landing_seq,
+        bucketed.transaction_id,
+        bucketed.event_at,
+        bucketed.value,
+        bucketed.value_text,
+        bucketed.operation_type,
+        bucketed.precise_total_amount_cents,
+        bucketed.properties
+
+    from bucketed
+    inner join pricings using (pricing_id)
+
+)
+
+select * from grouped

@@ -1,0 +1,75 @@
+-- Where every landed event went, as of this run: billed (in a period already invoiced),
+-- pending (billable, in a period not closed yet), duplicate, or quarantined (by reason).
+-- read = billed + pending + duplicates + quarantined (tests/assert_events_conserved).
+with
+
+landed as (
+
+    select landing_seq from {{ ref('stg_usage__events') }}
+
+),
+
+rejected as (
+
+    select outcome, reason from {{ ref('int_events_rejected') }}
+
+),
+
+billable as (
+
+    select landing_seq, external_subscription_id, event_at
+    from {{ ref('int_events_billable') }}
+
+),
+
+billed_periods as (
+
+    -- Usage windows already on a finalized invoice.
+    select
+        periods.external_subscription_id,
+        periods.charges_from_datetime,
+        periods.charges_to_datetime
+
+    from {{ ref('int_billing_periods') }} as periods
+    inner join (
+        select unnest(billed_items, recursive := false) as item
+        from {{ ref('finalized_invoices') }}
+    ) as billed
+        on periods.external_subscription_id = billed.item.external_subscription_id
+        and periods.phase_index = billed.item.phase_index
+        and periods.period_index = billed.item.period_index
+        and billed.item.item_type = 'charges'
+
+),
+
+placed as (
+
+    select
+        billable.landing_seq,
+        billed_periods.charges_to_datetime is not null
+            and billable.event_at <= billed_periods.charges_to_datetime as billed
+
+    from billable
+    asof left join billed_periods
+        on billable.external_subscription_id = billed_periods.external_subscription_id
+        and billable.event_at >= billed_periods.charges_from_datetime
+
+),
+
+outcomes as (
+
+    select 'read' as outcome, null as reason, count(*) as events from landed
+    union all
+    select case when billed then 'billed' else 'pending' end, null, count(*)
+    from placed group by 1
+    union all
+    select outcome, reason, count(*) from rejected group by 1, 2
+
+)
+
+select outcome, reason, events
+from outcomes
+order by
+    case outcome when 'read' then 0 when 'billed' then 1 when 'pending' then 2
+        when 'duplicate' then 3 else 4 end,
+    reason

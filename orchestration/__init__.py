@@ -1,0 +1,1 @@
+"""Dagster orchestration of the billing pipeline (assets, checks, schedules, the `billing` CLI)."""

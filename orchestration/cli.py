@@ -1,0 +1,190 @@
+"""`billing`: close billing periods from the command line.
+
+    billing run --as-of 2026-11-01T00:00:00Z [--catalog DIR] [--events DIR] [--warehouse FILE]
+    billing demo          # generate a month of sample usage, close it, render the PDFs
+    billing summary       # what the warehouse holds
+
+`run` materializes the Dagster job `billing_close` in this process: the same assets the
+schedules and backfills materialize. There is no second code path.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.lib.settings import DATA_DIR, PROJECT_ROOT, BillingSettings, format_instant, \
+    parse_instant
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+DBT_INPUTS = ("dbt_models", "dbt_project.yml", "profiles.yml")
+
+
+def _newest_mtime(paths) -> float:
+    newest = 0.0
+    for base in paths:
+        path = PROJECT_ROOT / base
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        for sub in path.rglob("*") if path.is_dir() else []:
+            if sub.is_file():
+                newest = max(newest, sub.stat().st_mtime)
+    return newest
+
+
+def prepare_dbt(verbose: bool = True) -> None:
+    """Parse the dbt project when its manifest is missing or older than the models."""
+    target = PROJECT_ROOT / "target"
+    target.mkdir(exist_ok=True)
+    manifest = target / "manifest.json"
+    with open(target / ".prepare.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel commands parse once
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_mtime(DBT_INPUTS):
+            return
+        if verbose:
+            print("  … preparing the dbt project (dbt parse)", file=sys.stderr, flush=True)
+        from orchestration.defs.resources import dbt_executable
+
+        result = subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_ROOT),
+             "--profiles-dir", str(PROJECT_ROOT)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise SystemExit("billing: the dbt project does not parse")
+
+
+def _instance():
+    import dagster as dg
+
+    if os.environ.get("DAGSTER_HOME"):
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def close(settings: BillingSettings, quiet: bool = False) -> bool:
+    """Run the `billing_close` job in-process. True when every step and blocking check passed."""
+    prepare_dbt(verbose=not quiet)
+    from orchestration.definitions import defs
+    from orchestration.lib.progress import current_handler
+
+    job = defs().resolve_job_def("billing_close")
+    config = {k: v for k, v in settings.model_dump().items() if v is not None}
+    run_config = {
+        "resources": {"settings": {"config": config}},
+        "loggers": {"progress": {"config": {}}},
+    }
+    # dagster-dbt echoes every dbt log line to stdout: keep them in a log file instead.
+    log_path = PROJECT_ROOT / "logs" / "billing-close.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with _instance() as instance, open(log_path, "a") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(run_config=run_config, instance=instance,
+                                        raise_on_error=False)
+    handler = current_handler()
+    if not result.success:
+        print("", file=sys.stderr)
+        for message in (handler.failures if handler else []) or ["the close failed"]:
+            print(f"billing: {message}", file=sys.stderr)
+        print(f"billing: the full log is in {log_path}", file=sys.stderr)
+    return result.success
+
+
+def _settings(args) -> BillingSettings:
+    return BillingSettings(
+        catalog_dir=str(Path(args.catalog).resolve()) if args.catalog else None,
+        events_dir=str(Path(args.events).resolve()) if args.events else None,
+        warehouse_path=str(Path(args.warehouse).resolve()) if args.warehouse else None,
+        documents_dir=str(Path(args.documents).resolve()) if args.documents else None,
+        as_of=format_instant(parse_instant(args.as_of)) if getattr(args, "as_of", None) else None,
+    )
+
+
+def print_summary(settings: BillingSettings) -> None:
+    from orchestration.lib.summary import summary_text
+    from orchestration.lib.warehouse import connect
+
+    with connect(settings.warehouse, read_only=True) as con:
+        print(summary_text(con, format_instant(settings.as_of_instant), settings.documents))
+
+
+def cmd_run(args) -> int:
+    settings = _settings(args)
+    if not args.quiet:
+        print(f"billing: closing as of {format_instant(settings.as_of_instant)} "
+              f"(warehouse {settings.warehouse})", file=sys.stderr, flush=True)
+    if not close(settings, quiet=args.quiet):
+        return EXIT_FAILED
+    if not args.quiet:
+        print_summary(settings)
+    return 0
+
+
+DEMO_AS_OF = "2026-11-02T00:00:00Z"
+
+
+def cmd_demo(args) -> int:
+    import runpy
+
+    events = DATA_DIR / "landing" / "events"
+    warehouse = DATA_DIR / "warehouse.duckdb"
+    documents = DATA_DIR / "documents"
+    if args.fresh:
+        shutil.rmtree(DATA_DIR / "landing", ignore_errors=True)
+        shutil.rmtree(documents, ignore_errors=True)
+        for path in (warehouse, Path(f"{warehouse}.wal")):
+            path.unlink(missing_ok=True)
+    generator = runpy.run_path(str(DATA_DIR / "generate_sample_events.py"))
+    written = generator["generate"](catalog=DATA_DIR / "catalog", events=events)
+    print(f"billing demo: sample usage in {events} ({written})", file=sys.stderr, flush=True)
+    args.as_of = DEMO_AS_OF
+    args.catalog = str(DATA_DIR / "catalog")
+    args.events = str(events)
+    args.warehouse = str(warehouse)
+    args.documents = str(documents)
+    return cmd_run(args)
+
+
+def cmd_summary(args) -> int:
+    settings = _settings(args)
+    print_summary(settings)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="billing", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def paths(p):
+        p.add_argument("--catalog", help="catalog folder (default: data/catalog)")
+        p.add_argument("--events", help="events folder of Parquet files (default: data/landing/events)")
+        p.add_argument("--warehouse", help="DuckDB file (default: data/warehouse.duckdb)")
+        p.add_argument("--documents", help="folder for the PDFs (default: data/documents)")
+
+    run = sub.add_parser("run", help="close every billing period due as of an instant")
+    run.add_argument("--as-of", required=True, help="ISO 8601 instant, e.g. 2026-11-01T00:00:00Z")
+    paths(run)
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="generate sample usage, close the month, render PDFs")
+    demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    summary = sub.add_parser("summary", help="print what the warehouse holds")
+    paths(summary)
+    summary.set_defaults(func=cmd_summary, as_of=None)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""The shapes of the catalog documents (CONTRACT.md §2), in Lago's API field names.
+
+Pydantic checks each object's types and ranges; `validate.py` checks what spans objects
+(codes that must exist, tiers that must chain, currencies that must agree). Unknown fields are
+kept (`model_extra`) and reported as warnings: Lago's API ignores them too, but a typo in a
+field name should not pass unnoticed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+# --- scalar types -------------------------------------------------------------------------------
+
+
+def _to_decimal(value: Any) -> Any:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, (int, float, str)):
+        text = str(value).strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return number
+    raise ValueError(f"expected a number, got {value!r}")
+
+
+def _not_negative(value: Any) -> Any:
+    if value is not None and value < 0:
+        raise ValueError(f"must not be negative (got {value})")
+    return value
+
+
+def _to_int(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        if isinstance(value, bool):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return value
+    if isinstance(value, int):
+        return value
+    number = _to_decimal(value)
+    if number != number.to_integral_value():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(number)
+
+
+def _to_instant(value: Any) -> Any:
+    """An instant in UTC. Accepts ISO 8601 text (Z or offset), YAML timestamps, or dates."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}") from None
+    else:
+        raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _to_code_list(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_not_negative)]
+SignedNumber = Annotated[Decimal, BeforeValidator(_to_decimal)]
+Cents = Annotated[int, BeforeValidator(_to_int), AfterValidator(_not_negative)]
+Count = Annotated[int, BeforeValidator(_to_int), AfterValidator(_not_negative)]
+Instant = Annotated[dt.datetime, BeforeValidator(_to_instant)]
+Codes = Annotated[list[str], BeforeValidator(_to_code_list)]
+
+
+class Document(BaseModel):
+    """Base of every catalog object: unknown fields are kept to be reported, not refused."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    # Fields Lago's objects carry that do not change what we compute; accepted silently.
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+
+# --- organization and taxes ---------------------------------------------------------------------
+
+
+class Organization(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"premium_integrations", "id", "created_at"})
+
+    name: str = "Billing Organization"
+    legal_name: str | None = None
+    legal_number: str | None = None
+    tax_identification_number: str | None = None
+    email: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    zipcode: str | None = None
+    state: str | None = None
+    country: str | None = None
+    timezone: str | None = "UTC"
+    default_currency: str = "USD"
+    invoice_grace_period: Count = 0
+    document_numbering: Literal["per_customer", "per_organization"] = "per_customer"
+    document_number_prefix: str | None = None
+    net_payment_term: Count = 0
+    tax_codes: Codes = Field(default_factory=list)
+    document_locale: str = "en"
+    finalize_zero_amount_invoice: bool = True
+    # Lago gates a few pricing options behind its premium licence (percentage per-transaction
+    # min/max). Every option is available here; `premium: false` reproduces Lago's free tier.
+    premium: bool = True
+
+
+class Tax(Document):
+    code: str
+    name: str | None = None
+    rate: Amount
+    description: str | None = None
+
+
+# --- billable metrics ---------------------------------------------------------------------------
+
+AGGREGATION_TYPES = (
+    "count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg",
+    "custom_agg",
+)
+
+
+class MetricFilter(Document):
+    key: str
+    values: list[str]
+
+
+class BillableMetric(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "created_at", "description"})
+
+    code: str
+    name: str | None = None
+    aggregation_type: Literal[
+        "count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg",
+        "weighted_sum_agg", "custom_agg",
+    ]
+    field_name: str | None = None
+    recurring: bool = False
+    weighted_interval: Literal["seconds"] | None = None
+    rounding_function: Literal["round", "ceil", "floor"] | None = None
+    rounding_precision: int | None = None
+    filters: list[MetricFilter] = Field(default_factory=list)
+    # Lago's per-event formula computing `field_name` from the event (its expression syntax:
+    # event.properties.x, event.timestamp, + - * /, round/ceil/floor, concat).
+    expression: str | None = None
+    # custom_agg only: a SQL aggregate over the period's events (see docs/catalog.md).
+    custom_aggregator: str | None = None
+
+
+# --- plans and charges --------------------------------------------------------------------------
+
+
+class GraduatedRange(Document):
+    from_value: Amount
+    to_value: Amount | None = None
+    per_unit_amount: Amount = Decimal(0)
+    flat_amount: Amount = Decimal(0)
+
+
+class GraduatedPercentageRange(Document):
+    from_value: Amount
+    to_value: Amount | None = None
+    rate: Amount = Decimal(0)
+    flat_amount: Amount = Decimal(0)
+
+
+class ChargeProperties(Document):
+    amount: Amount | None = None
+    graduated_ranges: list[GraduatedRange] | None = None
+    graduated_percentage_ranges: list[GraduatedPercentageRange] | None = None
+    volume_ranges: list[GraduatedRange] | None = None
+    package_size: Amount | None = None
+    free_units: Amount | None = None
+    rate: Amount | None = None
+    fixed_amount: Amount | None = None
+    free_units_per_events: Count | None = None
+    free_units_per_total_aggregation: Amount | None = None
+    per_transaction_min_amount: Amount | None = None
+    per_transaction_max_amount: Amount | None = None
+    pricing_group_keys: list[str] | None = None
+    grouped_by: list[str] | None = None  # Lago's older name for pricing_group_keys
+
+    @property
+    def group_keys(self) -> list[str]:
+        return list(self.pricing_group_keys or self.grouped_by or [])
+
+
+class ChargeFilter(Document):
+    values: dict[str, list[str]]
+    properties: ChargeProperties = Field(default_factory=ChargeProperties)
+    invoice_display_name: str | None = None
+
+
+CHARGE_MODELS = (
+    "standard", "graduated", "graduated_percentage", "package", "percentage", "volume", "dynamic",
+)
+
+
+class Charge(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "created_at", "lago_id"})
+
+    code: str | None = None
+    billable_metric_code: str
+    charge_model: Literal[
+        "standard", "graduated", "graduated_percentage", "package", "percentage", "volume",
+        "dynamic",
+    ]
+    pay_in_advance: bool = False
+    invoiceable: bool = True
+    prorated: bool = False
+    min_amount_cents: Cents | None = None
+    invoice_display_name: str | None = None
+    properties: ChargeProperties = Field(default_factory=ChargeProperties)
+    filters: list[ChargeFilter] = Field(default_factory=list)
+    tax_codes: Codes | None = None
+
+
+class MinimumCommitment(Document):
+    amount_cents: Cents
+    invoice_display_name: str | None = None
+    tax_codes: Codes | None = None
+
+
+class UsageThreshold(Document):
+    amount_cents: Cents
+    recurring: bool = False
+    threshold_display_name: str | None = None
+
+
+class Plan(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "created_at", "description"})
+
+    code: str
+    name: str | None = None
+    invoice_display_name: str | None = None
+    interval: Literal["weekly", "monthly", "quarterly", "semiannual", "yearly"]
+    amount_cents: Cents = 0
+    amount_currency: str
+    pay_in_advance: bool = False
+    trial_period: Amount = Decimal(0)
+    bill_charges_monthly: bool = False
+    minimum_commitment: MinimumCommitment | None = None
+    usage_thresholds: list[UsageThreshold] = Field(default_factory=list)
+    tax_codes: Codes | None = None
+    charges: list[Charge] = Field(default_factory=list)
+
+
+# --- customers and subscriptions ----------------------------------------------------------------
+
+
+class Customer(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "created_at", "metadata", "billing_configuration"})
+
+    external_id: str
+    name: str | None = None
+    legal_name: str | None = None
+    legal_number: str | None = None
+    tax_identification_number: str | None = None
+    email: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    zipcode: str | None = None
+    state: str | None = None
+    country: str | None = None
+    currency: str | None = None
+    timezone: str | None = None
+    tax_codes: Codes | None = None
+    invoice_grace_period: Count | None = None
+    net_payment_term: Count | None = None
+    document_locale: str | None = None
+    finalize_zero_amount_invoice: bool | None = None
+
+
+class PlanChange(Document):
+    plan_code: str
+    requested_at: Instant
+
+
+class Subscription(Document):
+    # termination_reason / previous_plan_code describe outcomes Lago derived; the engine
+    # derives them itself from plan_changes and terminated_at.
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "created_at", "termination_reason", "status"})
+
+    external_id: str
+    external_customer_id: str
+    plan_code: str
+    name: str | None = None
+    subscription_at: Instant | None = None
+    started_at: Instant | None = None
+    billing_time: Literal["calendar", "anniversary"] = "calendar"
+    ending_at: Instant | None = None
+    terminated_at: Instant | None = None
+    plan_overrides: dict[str, Any] | None = None
+    plan_changes: list[PlanChange] = Field(default_factory=list)

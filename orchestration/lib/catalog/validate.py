@@ -1,0 +1,500 @@
+"""Read a catalog folder and refuse it, with every problem named, unless it is sound.
+
+A problem names the file, the object (by its code) and the field, and says what was expected:
+
+    plans.yaml: plan "startup": charges[0].billable_metric_code: unknown billable metric "api_cals"
+    (known: api_calls, storage_gb)
+
+Nothing is computed from a catalog that has a problem.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import zoneinfo
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import CatalogError, CatalogIssue
+from .expressions import ExpressionError, translate_expression
+from .schema import (
+    BillableMetric, Charge, ChargeProperties, Customer, Document, Organization, Plan,
+    Subscription, Tax,
+)
+
+CURRENCIES_CSV = Path(__file__).resolve().parents[3] / "dbt_models" / "seeds" / "currencies.csv"
+ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
+
+# file stem -> (model, key field, label). Order matters: later documents refer to earlier ones.
+DOCUMENTS: dict[str, tuple[type[Document], str | None, str]] = {
+    "organization": (Organization, None, "organization"),
+    "taxes": (Tax, "code", "tax"),
+    "billable_metrics": (BillableMetric, "code", "billable metric"),
+    "plans": (Plan, "code", "plan"),
+    "customers": (Customer, "external_id", "customer"),
+    "subscriptions": (Subscription, "external_id", "subscription"),
+}
+# Documents of later features: accepted here so that a catalog written for them loads; the
+# features that read them validate them.
+LATER_DOCUMENTS = {
+    "coupons", "applied_coupons", "add_ons", "one_off_invoices", "wallets", "credit_notes",
+}
+TABULAR_DOCUMENTS = {"customers", "subscriptions"}  # may also come as Parquet or CSV
+
+
+def currency_exponents() -> dict[str, int]:
+    with CURRENCIES_CSV.open() as f:
+        return {row["currency"]: int(row["subunit_to_unit"]) for row in csv.DictReader(f)}
+
+
+@dataclass
+class Catalog:
+    """A validated catalog: the objects, plus what was noticed but not refused."""
+
+    folder: Path
+    organization: Organization
+    taxes: list[Tax]
+    billable_metrics: list[BillableMetric]
+    plans: list[Plan]
+    customers: list[Customer]
+    subscriptions: list[Subscription]
+    version: str                       # sha256 of the files' names and contents
+    warnings: list[str] = field(default_factory=list)
+    raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def _read_documents(folder: Path, issues: list[CatalogIssue]) -> tuple[dict[str, list], str, list[str]]:
+    if not folder.is_dir():
+        raise CatalogError([CatalogIssue(str(folder), "", "", "catalog folder not found")])
+    docs: dict[str, list] = {}
+    warnings: list[str] = []
+    digest = hashlib.sha256()
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        stem, suffix = path.stem, path.suffix.lower()
+        if suffix in (".yaml", ".yml"):
+            items = _read_yaml(path, issues)
+        elif suffix in (".csv", ".parquet") and stem in TABULAR_DOCUMENTS:
+            items = _read_table(path, issues)
+        elif suffix in (".md", ".txt"):
+            continue
+        else:
+            warnings.append(f"{path.name}: ignored (not a catalog document)")
+            continue
+        if items is None:
+            continue
+        if stem not in DOCUMENTS and stem not in LATER_DOCUMENTS:
+            warnings.append(f"{path.name}: ignored (unknown document; expected one of "
+                            f"{', '.join(sorted(set(DOCUMENTS) | LATER_DOCUMENTS))})")
+            continue
+        if stem in docs:
+            issues.append(CatalogIssue(path.name, "", "", f"{stem} is given twice (in two files)"))
+            continue
+        docs[stem] = items
+    return docs, digest.hexdigest(), warnings
+
+
+def _read_yaml(path: Path, issues: list[CatalogIssue]) -> list | None:
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        issues.append(CatalogIssue(path.name, "", "", f"not valid YAML{where}: {problem}"))
+        return None
+    except UnicodeDecodeError:
+        issues.append(CatalogIssue(path.name, "", "", "not UTF-8 text"))
+        return None
+    if loaded is None:
+        return []
+    if isinstance(loaded, dict):
+        loaded = [loaded]
+    if not isinstance(loaded, list):
+        issues.append(CatalogIssue(path.name, "", "", "expected a list of objects"))
+        return None
+    return loaded
+
+
+def _read_table(path: Path, issues: list[CatalogIssue]) -> list | None:
+    import polars as pl
+
+    try:
+        frame = pl.read_parquet(path) if path.suffix.lower() == ".parquet" else pl.read_csv(
+            path, infer_schema_length=0)
+    except Exception as exc:  # noqa: BLE001 - any reader error is reported with the file name
+        issues.append(CatalogIssue(path.name, "", "", f"cannot be read: {exc}"))
+        return None
+    rows = []
+    for row in frame.to_dicts():
+        rows.append({k: (None if v == "" else v) for k, v in row.items()})
+    for row in rows:  # lists in a flat table are written "a;b"
+        if isinstance(row.get("tax_codes"), str):
+            row["tax_codes"] = [c for c in row["tax_codes"].split(";") if c]
+    return rows
+
+
+# --- shapes -------------------------------------------------------------------------------------
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: dict) -> str:
+    kind, msg = error["type"], error["msg"]
+    given = error.get("input")
+    if kind == "missing":
+        return "is required"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"expected one of {expected} (got {given!r})"
+    if kind.startswith("bool"):
+        return f"expected true or false (got {given!r})"
+    if kind in ("string_type",):
+        return f"expected text (got {given!r})"
+    if kind in ("list_type",):
+        return f"expected a list (got {given!r})"
+    if kind in ("dict_type", "model_type"):
+        return f"expected an object with fields (got {given!r})"
+    return f"{msg} (got {given!r})"
+
+
+def _label(stem: str, key: str | None, item: Any, index: int) -> str:
+    _, _, noun = DOCUMENTS[stem]
+    if key and isinstance(item, dict) and item.get(key) not in (None, ""):
+        return f'{noun} "{item[key]}"'
+    return f"{noun} #{index + 1}" if key else noun
+
+
+def _parse(stem: str, items: list, issues: list[CatalogIssue], warnings: list[str]) -> list:
+    model, key, _ = DOCUMENTS[stem]
+    file = f"{stem}.yaml"
+    parsed = []
+    for index, item in enumerate(items):
+        label = _label(stem, key, item, index)
+        if not isinstance(item, dict):
+            issues.append(CatalogIssue(file, label, "", f"expected an object, got {item!r}"))
+            continue
+        try:
+            obj = model.model_validate(item)
+        except ValidationError as exc:
+            for error in exc.errors():
+                issues.append(CatalogIssue(file, label, _path(error["loc"]), _message(error)))
+            continue
+        _warn_unknown_fields(obj, file, label, "", warnings)
+        parsed.append(obj)
+    return parsed
+
+
+def _warn_unknown_fields(obj: BaseModel, file: str, label: str, prefix: str, warnings: list[str]):
+    ignored = getattr(obj, "IGNORED_FIELDS", frozenset())
+    for name in (obj.model_extra or {}):
+        if name not in ignored:
+            warnings.append(f"{file}: {label}: {prefix}{name}: unknown field, ignored")
+    for name, value in obj:
+        children = value if isinstance(value, list) else [value]
+        for i, child in enumerate(children):
+            if isinstance(child, BaseModel):
+                where = f"{prefix}{name}[{i}]." if isinstance(value, list) else f"{prefix}{name}."
+                _warn_unknown_fields(child, file, label, where, warnings)
+
+
+# --- cross checks -------------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, issues: list[CatalogIssue]):
+        self.issues = issues
+        self.currencies = currency_exponents()
+
+    def add(self, file: str, obj: str, fld: str, message: str) -> None:
+        self.issues.append(CatalogIssue(file, obj, fld, message))
+
+    def unique(self, file: str, noun: str, objs: list, key: str) -> dict:
+        seen: dict = {}
+        for obj in objs:
+            code = getattr(obj, key)
+            if code in seen:
+                self.add(file, f'{noun} "{code}"', key, f"{code!r} is defined twice")
+            seen[code] = obj
+        return seen
+
+    def currency(self, file: str, obj: str, fld: str, code: str | None) -> None:
+        if code is not None and code not in self.currencies:
+            self.add(file, obj, fld, f"unknown currency {code!r} (expected an ISO 4217 code Lago "
+                                     f"accepts, e.g. EUR, USD, JPY)")
+
+    def timezone(self, file: str, obj: str, fld: str, name: str | None) -> None:
+        if name is None:
+            return
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.add(file, obj, fld, f"unknown time zone {name!r} (expected an IANA name such as "
+                                     f"Europe/Paris or UTC)")
+
+    def codes(self, file: str, obj: str, fld: str, codes: list[str] | None, known: dict, noun: str):
+        for i, code in enumerate(codes or []):
+            if code not in known:
+                self.add(file, obj, f"{fld}[{i}]", _unknown(noun, code, known))
+
+
+def _unknown(noun: str, code: str, known: dict) -> str:
+    names = ", ".join(sorted(map(str, known))[:12]) or "none defined"
+    return f"unknown {noun} {code!r} (known: {names})"
+
+
+def _check_ranges(chk: _Checker, file: str, obj: str, fld: str, ranges: list | None,
+                  plus_one_only: bool = False) -> None:
+    if not ranges:
+        chk.add(file, obj, fld, "needs at least one range")
+        return
+    previous_to: Decimal = Decimal(0)
+    for i, rng in enumerate(ranges):
+        here = f"{fld}[{i}]"
+        start = rng.from_value
+        allowed = {previous_to + 1} if (plus_one_only and i > 0) else {previous_to, previous_to + 1}
+        if start not in allowed:
+            expected = " or ".join(str(v) for v in sorted(allowed))
+            what = "the first range must start at 0" if i == 0 else (
+                f"must continue the previous range (to_value {previous_to}): expected "
+                f"from_value {expected}; ranges may not overlap or leave a gap")
+            chk.add(file, obj, f"{here}.from_value", f"{what} (got {start})")
+        last = i == len(ranges) - 1
+        if last and rng.to_value is not None:
+            chk.add(file, obj, f"{here}.to_value",
+                    f"the last range must be open-ended (to_value: null), got {rng.to_value}")
+        if not last:
+            if rng.to_value is None:
+                chk.add(file, obj, f"{here}.to_value",
+                        "only the last range may be open-ended; this one needs a to_value")
+                return
+            if rng.to_value <= start:
+                chk.add(file, obj, f"{here}.to_value",
+                        f"must be greater than from_value {start} (got {rng.to_value})")
+            previous_to = rng.to_value
+
+
+_REQUIRED_PROPERTIES = {
+    "standard": ("amount",),
+    "package": ("amount", "package_size"),
+    "percentage": ("rate",),
+}
+
+
+def _check_properties(chk: _Checker, file: str, obj: str, fld: str, model: str,
+                      props: ChargeProperties) -> None:
+    for name in _REQUIRED_PROPERTIES.get(model, ()):
+        if getattr(props, name) is None:
+            chk.add(file, obj, f"{fld}.{name}", f"is required by the {model} charge model")
+    if model == "package" and props.package_size is not None and props.package_size == 0:
+        chk.add(file, obj, f"{fld}.package_size", "must be greater than 0")
+    if model == "graduated":
+        _check_ranges(chk, file, obj, f"{fld}.graduated_ranges", props.graduated_ranges)
+    if model == "volume":
+        _check_ranges(chk, file, obj, f"{fld}.volume_ranges", props.volume_ranges)
+    if model == "graduated_percentage":
+        _check_ranges(chk, file, obj, f"{fld}.graduated_percentage_ranges",
+                      props.graduated_percentage_ranges, plus_one_only=True)
+    low, high = props.per_transaction_min_amount, props.per_transaction_max_amount
+    if low is not None and high is not None and low > high:
+        chk.add(file, obj, f"{fld}.per_transaction_max_amount",
+                f"must not be below per_transaction_min_amount {low} (got {high})")
+
+
+def _check_charge(chk: _Checker, plan: Plan, index: int, charge: Charge, metrics: dict,
+                  taxes: dict) -> None:
+    file, obj, fld = "plans.yaml", f'plan "{plan.code}"', f"charges[{index}]"
+    metric = metrics.get(charge.billable_metric_code)
+    if metric is None:
+        chk.add(file, obj, f"{fld}.billable_metric_code",
+                _unknown("billable metric", charge.billable_metric_code, metrics))
+        return
+    agg, model = metric.aggregation_type, charge.charge_model
+    _check_properties(chk, file, obj, f"{fld}.properties", model, charge.properties)
+    if model == "dynamic" and agg != "sum_agg":
+        chk.add(file, obj, f"{fld}.charge_model",
+                f"the dynamic charge model needs a sum_agg metric ({metric.code} is {agg})")
+    if charge.pay_in_advance and (model == "volume" or agg in (
+            "max_agg", "latest_agg", "weighted_sum_agg")):
+        chk.add(file, obj, f"{fld}.pay_in_advance",
+                f"a {model} charge on a {agg} metric cannot be paid in advance")
+    if not charge.pay_in_advance and not charge.invoiceable:
+        chk.add(file, obj, f"{fld}.invoiceable", "must be true unless the charge is pay_in_advance")
+    if charge.pay_in_advance and (charge.min_amount_cents or 0) > 0:
+        chk.add(file, obj, f"{fld}.min_amount_cents",
+                "a spending minimum applies to charges paid in arrears only")
+    if charge.prorated:
+        ok = agg != "weighted_sum_agg" and metric.recurring and (
+            (charge.pay_in_advance and model == "standard")
+            or (not charge.pay_in_advance and model in ("standard", "volume", "graduated")))
+        if not ok:
+            chk.add(file, obj, f"{fld}.prorated",
+                    "proration needs a recurring (non weighted_sum) metric with the standard "
+                    "model (in advance) or standard, volume or graduated (in arrears)")
+    chk.codes(file, obj, f"{fld}.tax_codes", charge.tax_codes, taxes, "tax")
+    declared = {f.key: set(f.values) for f in metric.filters}
+    for j, flt in enumerate(charge.filters):
+        here = f"{fld}.filters[{j}]"
+        if not flt.values:
+            chk.add(file, obj, f"{here}.values", "a filter needs at least one key")
+        for key, values in flt.values.items():
+            if key not in declared:
+                chk.add(file, obj, f"{here}.values.{key}",
+                        f"metric {metric.code} declares no filter {key!r} "
+                        f"(declared: {', '.join(sorted(declared)) or 'none'})")
+                continue
+            for value in values:
+                if value != ALL_FILTER_VALUES and value not in declared[key]:
+                    chk.add(file, obj, f"{here}.values.{key}",
+                            f"{value!r} is not a declared value of filter {key!r} "
+                            f"(declared: {', '.join(sorted(declared[key]))})")
+        _check_properties(chk, file, obj, f"{here}.properties", model, flt.properties)
+
+
+def _check_metric(chk: _Checker, metric: BillableMetric) -> None:
+    file, obj = "billable_metrics.yaml", f'billable metric "{metric.code}"'
+    agg = metric.aggregation_type
+    if agg not in ("count_agg", "custom_agg") and not metric.field_name:
+        chk.add(file, obj, "field_name", f"is required for {agg}")
+    if metric.recurring and agg not in ("sum_agg", "unique_count_agg", "weighted_sum_agg",
+                                        "custom_agg"):
+        chk.add(file, obj, "recurring", f"{agg} metrics cannot be recurring")
+    if agg == "custom_agg" and not metric.custom_aggregator:
+        chk.add(file, obj, "custom_aggregator",
+                "is required for custom_agg: a SQL aggregate over the events, e.g. "
+                "sum(value) or max(value) - min(value)")
+    if metric.rounding_precision is not None and metric.rounding_function is None:
+        chk.add(file, obj, "rounding_function", "is required when rounding_precision is set")
+    keys = [f.key for f in metric.filters]
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            chk.add(file, obj, f"filters[{i}].key", f"filter {key!r} is declared twice")
+    if metric.expression:
+        try:
+            translate_expression(metric.expression)
+        except ExpressionError as exc:
+            chk.add(file, obj, "expression", str(exc))
+        if not metric.field_name:
+            chk.add(file, obj, "field_name", "is required with an expression (it names the "
+                                             "value the expression computes)")
+    if metric.custom_aggregator:
+        from .expressions import check_custom_aggregator
+        problem = check_custom_aggregator(metric.custom_aggregator)
+        if problem:
+            chk.add(file, obj, "custom_aggregator", problem)
+
+
+def validate_catalog(folder: str | Path) -> Catalog:
+    """Read and check every document of the catalog; raise CatalogError listing all problems."""
+    folder = Path(folder)
+    issues: list[CatalogIssue] = []
+    docs, version, warnings = _read_documents(folder, issues)
+    parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings) for stem in DOCUMENTS}
+    chk = _Checker(issues)
+
+    orgs = parsed["organization"]
+    if len(orgs) > 1:
+        chk.add("organization.yaml", "organization", "", "expected one organization")
+    org = orgs[0] if orgs else Organization()
+    taxes = chk.unique("taxes.yaml", "tax", parsed["taxes"], "code")
+    metrics = chk.unique("billable_metrics.yaml", "billable metric", parsed["billable_metrics"],
+                         "code")
+    plans = chk.unique("plans.yaml", "plan", parsed["plans"], "code")
+    customers = chk.unique("customers.yaml", "customer", parsed["customers"], "external_id")
+    subscriptions = chk.unique("subscriptions.yaml", "subscription", parsed["subscriptions"],
+                               "external_id")
+
+    chk.timezone("organization.yaml", "organization", "timezone", org.timezone)
+    chk.currency("organization.yaml", "organization", "default_currency", org.default_currency)
+    chk.codes("organization.yaml", "organization", "tax_codes", org.tax_codes, taxes, "tax")
+
+    for metric in metrics.values():
+        _check_metric(chk, metric)
+
+    for plan in plans.values():
+        obj = f'plan "{plan.code}"'
+        chk.currency("plans.yaml", obj, "amount_currency", plan.amount_currency)
+        chk.codes("plans.yaml", obj, "tax_codes", plan.tax_codes, taxes, "tax")
+        if plan.bill_charges_monthly and plan.interval in ("weekly", "monthly"):
+            chk.add("plans.yaml", obj, "bill_charges_monthly",
+                    f"only applies to quarterly, semiannual and yearly plans (this one is "
+                    f"{plan.interval})")
+        if plan.minimum_commitment is not None:
+            chk.codes("plans.yaml", obj, "minimum_commitment.tax_codes",
+                      plan.minimum_commitment.tax_codes, taxes, "tax")
+        for i, charge in enumerate(plan.charges):
+            _check_charge(chk, plan, i, charge, metrics, taxes)
+
+    for customer in customers.values():
+        obj = f'customer "{customer.external_id}"'
+        chk.currency("customers.yaml", obj, "currency", customer.currency)
+        chk.timezone("customers.yaml", obj, "timezone", customer.timezone)
+        chk.codes("customers.yaml", obj, "tax_codes", customer.tax_codes, taxes, "tax")
+
+    currency_of: dict[str, tuple[str, str]] = {
+        c.external_id: (c.currency, "its currency") for c in customers.values() if c.currency}
+    for sub in sorted(subscriptions.values(), key=lambda s: (s.started_at or s.subscription_at
+                                                             or dt.datetime.max.replace(
+                                                                 tzinfo=dt.timezone.utc))):
+        obj = f'subscription "{sub.external_id}"'
+        file = "subscriptions.yaml"
+        if sub.external_customer_id not in customers:
+            chk.add(file, obj, "external_customer_id",
+                    _unknown("customer", sub.external_customer_id, customers))
+        plan = plans.get(sub.plan_code)
+        if plan is None:
+            chk.add(file, obj, "plan_code", _unknown("plan", sub.plan_code, plans))
+        if sub.started_at is None and sub.subscription_at is None:
+            chk.add(file, obj, "started_at", "is required (or subscription_at)")
+        start = sub.started_at or sub.subscription_at
+        if start and sub.terminated_at and sub.terminated_at < start:
+            chk.add(file, obj, "terminated_at",
+                    f"is before the subscription starts ({start.isoformat()})")
+        plan_codes = [(sub.plan_code, "plan_code")] + [
+            (pc.plan_code, f"plan_changes[{i}].plan_code") for i, pc in enumerate(sub.plan_changes)]
+        for i, change in enumerate(sub.plan_changes):
+            if change.plan_code not in plans:
+                chk.add(file, obj, f"plan_changes[{i}].plan_code",
+                        _unknown("plan", change.plan_code, plans))
+            if start and change.requested_at < start:
+                chk.add(file, obj, f"plan_changes[{i}].requested_at",
+                        f"is before the subscription starts ({start.isoformat()})")
+        for code, fld in plan_codes:
+            target = plans.get(code)
+            if target is None:
+                continue
+            known = currency_of.get(sub.external_customer_id)
+            if known is None:
+                currency_of[sub.external_customer_id] = (target.amount_currency,
+                                                         f'subscription "{sub.external_id}"')
+            elif known[0] != target.amount_currency:
+                chk.add(file, obj, fld,
+                        f"plan {code!r} is billed in {target.amount_currency}, but customer "
+                        f"{sub.external_customer_id!r} is billed in {known[0]} ({known[1]}); a "
+                        f"customer has one currency")
+
+    if issues:
+        raise CatalogError(issues, str(folder))
+    return Catalog(
+        folder=folder, organization=org, taxes=list(taxes.values()),
+        billable_metrics=list(metrics.values()), plans=list(plans.values()),
+        customers=list(customers.values()), subscriptions=list(subscriptions.values()),
+        version=version, warnings=warnings, raw=docs,
+    )

@@ -1,0 +1,217 @@
+"""Invoice PDFs from the final tables.
+
+The documents are rendered from `invoices`, `fees` and `invoice_taxes` (never recomputed):
+what the PDF shows is what the warehouse holds. A finalized invoice never changes, so its PDF
+is rendered once; `documents.rendered` (in the warehouse) records which file holds which
+invoice, so a PDF left by another warehouse is never mistaken for this one's.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from invoice_rendering import Address, FeeLine, InvoiceDocument, Party, TaxLine
+
+DOCUMENTS_DDL = """
+create schema if not exists documents;
+create table if not exists documents.rendered (
+    invoice_id varchar primary key,
+    number varchar not null,
+    path varchar not null,
+    sha256 varchar not null
+);
+"""
+
+_INVOICES_SQL = """
+select
+    invoices.invoice_id, invoices.number, invoices.status, invoices.invoice_type,
+    invoices.currency, currencies.subunit_to_unit, currencies.exponent,
+    coalesce(customers.document_locale, 'en') as locale,
+    invoices.issuing_date, invoices.payment_due_date,
+    cast(timezone(invoices.timezone, invoices.from_datetime) as date) as period_from,
+    cast(timezone(invoices.timezone, invoices.to_datetime) as date) as period_to,
+    invoices.fees_amount_cents, invoices.coupons_amount_cents,
+    invoices.sub_total_excluding_taxes_amount_cents, invoices.taxes_amount_cents,
+    invoices.sub_total_including_taxes_amount_cents, invoices.credit_notes_amount_cents,
+    invoices.prepaid_credit_amount_cents, invoices.total_amount_cents, invoices.catalog_version,
+    invoices.external_customer_id, customers.customer_name, customers.legal_name,
+    customers.legal_number, customers.tax_identification_number, customers.email,
+    customers.address_line1, customers.address_line2, customers.zipcode, customers.city,
+    customers.state, customers.country
+from main.invoices as invoices
+inner join reference.currencies as currencies using (currency)
+left join staging.stg_catalog__customers as customers using (external_customer_id)
+where invoices.invoice_id in (select unnest(?))
+order by invoices.invoice_id
+"""
+
+_FEES_SQL = """
+with filters as (
+    select pricing_id, string_agg(filter_key || ': ' || values_text, ', ' order by filter_key)
+        as filter_text
+    from (
+        select pricing_id, filter_key, string_agg(filter_value, ', ' order by filter_value)
+            as values_text
+        from staging.stg_catalog__charge_filter_values
+        group by pricing_id, filter_key
+    )
+    group by pricing_id
+)
+select
+    fees.invoice_id, fees.fee_type, fees.charge_model, fees.display_name,
+    fees.billable_metric_name, fees.billable_metric_code, fees.external_subscription_id,
+    fees.group_key, fees.is_true_up, fees.units, fees.precise_amount_cents, fees.amount_cents,
+    fees.taxes_rate, filters.filter_text,
+    cast(timezone(invoices.timezone, fees.from_datetime) as date) as from_date,
+    cast(timezone(invoices.timezone, fees.to_datetime) as date) as to_date
+from main.fees as fees
+inner join main.invoices as invoices using (invoice_id)
+left join filters using (pricing_id)
+where fees.invoice_id in (select unnest(?))
+order by fees.invoice_id, fees.fee_type desc, fees.billable_metric_code, fees.pricing_id,
+    fees.group_key, fees.is_true_up, fees.fee_id
+"""
+
+_TAXES_SQL = """
+select invoice_id, tax_name, tax_rate, taxable_amount_cents, amount_cents
+from main.invoice_taxes
+where invoice_id in (select unnest(?))
+order by invoice_id, tax_code
+"""
+
+_ORGANIZATION_SQL = """
+select name, legal_name, legal_number, tax_identification_number, email, address_line1,
+    address_line2, zipcode, city, state, country
+from staging.stg_catalog__organization
+"""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _fee_line(row: dict, subunit_to_unit: int) -> FeeLine:
+    units = Decimal(row["units"])
+    if row["fee_type"] == "subscription":
+        description = row["display_name"] or "Subscription"
+        detail = f"{row['external_subscription_id']} · {row['from_date']} – {row['to_date']}"
+    else:
+        description = row["display_name"] or row["billable_metric_name"] or \
+            row["billable_metric_code"]
+        parts = []
+        if row["is_true_up"]:
+            description += " — minimum spend"
+        if row["filter_text"]:
+            parts.append(row["filter_text"])
+        if row["group_key"]:
+            groups = json.loads(row["group_key"])
+            parts.append(", ".join(f"{k}: {'—' if v is None else v}" for k, v in groups.items()))
+        detail = " · ".join(parts) or None
+    unit_amount = None
+    if row["fee_type"] == "subscription":
+        unit_amount = Decimal(row["amount_cents"]) / Decimal(subunit_to_unit)
+    elif units:
+        unit_amount = Decimal(row["precise_amount_cents"]) / units / Decimal(subunit_to_unit)
+    return FeeLine(description=description, detail=detail, units=units, unit_amount=unit_amount,
+                   amount_cents=int(row["amount_cents"]), taxes_rate=Decimal(row["taxes_rate"]),
+                   fee_type=row["fee_type"], charge_model=row["charge_model"])
+
+
+def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> list[
+        tuple[str, InvoiceDocument]]:
+    if not invoice_ids:
+        return []
+    org = _rows(con, _ORGANIZATION_SQL)[0]
+    issuer = Party(
+        name=org["name"], legal_name=org["legal_name"], legal_number=org["legal_number"],
+        tax_identification_number=org["tax_identification_number"], email=org["email"],
+        address=Address(org["address_line1"], org["address_line2"], org["zipcode"], org["city"],
+                        org["state"], org["country"]))
+    fees: dict[str, list[dict]] = {}
+    for row in _rows(con, _FEES_SQL, [invoice_ids]):
+        fees.setdefault(row["invoice_id"], []).append(row)
+    taxes: dict[str, list[TaxLine]] = {}
+    for row in _rows(con, _TAXES_SQL, [invoice_ids]):
+        taxes.setdefault(row["invoice_id"], []).append(TaxLine(
+            row["tax_name"], Decimal(row["tax_rate"]), int(row["taxable_amount_cents"]),
+            int(row["amount_cents"])))
+    documents = []
+    for row in _rows(con, _INVOICES_SQL, [invoice_ids]):
+        customer = Party(
+            name=row["customer_name"] or row["external_customer_id"],
+            legal_name=row["legal_name"], legal_number=row["legal_number"],
+            tax_identification_number=row["tax_identification_number"], email=row["email"],
+            address=Address(row["address_line1"], row["address_line2"], row["zipcode"],
+                            row["city"], row["state"], row["country"]),
+            external_id=row["external_customer_id"])
+        documents.append((row["invoice_id"], InvoiceDocument(
+            number=row["number"], status=row["status"], invoice_type=row["invoice_type"],
+            currency=row["currency"], subunit_to_unit=row["subunit_to_unit"],
+            exponent=row["exponent"], locale=row["locale"], issuing_date=row["issuing_date"],
+            payment_due_date=row["payment_due_date"], period_from=row["period_from"],
+            period_to=row["period_to"], issuer=issuer, customer=customer,
+            fees=tuple(_fee_line(f, row["subunit_to_unit"]) for f in fees.get(row["invoice_id"],
+                                                                               [])),
+            taxes=tuple(taxes.get(row["invoice_id"], [])),
+            fees_amount_cents=row["fees_amount_cents"],
+            coupons_amount_cents=row["coupons_amount_cents"],
+            sub_total_excluding_taxes_amount_cents=row["sub_total_excluding_taxes_amount_cents"],
+            taxes_amount_cents=row["taxes_amount_cents"],
+            sub_total_including_taxes_amount_cents=row["sub_total_including_taxes_amount_cents"],
+            credit_notes_amount_cents=row["credit_notes_amount_cents"],
+            prepaid_credit_amount_cents=row["prepaid_credit_amount_cents"],
+            total_amount_cents=row["total_amount_cents"],
+            catalog_version=row["catalog_version"] or "")))
+    return documents
+
+
+def _render_to(args: tuple[InvoiceDocument, str]) -> str:
+    from invoice_rendering import render_invoice_pdf
+
+    document, path = args
+    pdf = render_invoice_pdf(document)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(pdf)
+    os.replace(tmp, path)  # a reader never sees half a PDF
+    return hashlib.sha256(pdf).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    rendered: int
+    already_rendered: int
+    folder: Path
+
+
+def render_pending_invoices(con: duckdb.DuckDBPyConnection, folder: Path,
+                            workers: int = 2) -> RenderResult:
+    """Render the PDF of every finalized invoice that has none yet in this warehouse."""
+    con.execute(DOCUMENTS_DDL)
+    folder.mkdir(parents=True, exist_ok=True)
+    rendered = {row[0]: row[1] for row in con.execute(
+        "select invoice_id, path from documents.rendered").fetchall()}
+    pending = [row[0] for row in con.execute(
+        "select invoice_id from main.invoices where status = 'finalized' order by invoice_id"
+    ).fetchall() if row[0] not in rendered or not Path(rendered[row[0]]).exists()]
+    documents = load_documents(con, pending)
+    jobs = [(doc, str(folder / f"{doc.number}.pdf")) for _, doc in documents]
+    if len(jobs) > 4 and workers > 1:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+            digests = list(pool.map(_render_to, jobs, chunksize=4))
+    else:
+        digests = [_render_to(job) for job in jobs]
+    con.executemany(
+        "insert or replace into documents.rendered values (?, ?, ?, ?)",
+        [(invoice_id, doc.number, path, digest)
+         for (invoice_id, doc), (_, path), digest in zip(documents, jobs, digests)])
+    return RenderResult(rendered=len(jobs), already_rendered=len(rendered), folder=folder)

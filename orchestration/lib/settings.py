@@ -1,0 +1,62 @@
+"""Where the pipeline reads and writes, and the instant it closes as of.
+
+One resource carries every path, so the `billing` command, the schedules and the UI point the
+same assets at the same files. Each setting falls back to an environment variable, then to the
+embedded demo under data/.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO 8601 instant; a bare date means its midnight UTC; no offset means UTC."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def format_instant(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class BillingSettings(dg.ConfigurableResource):
+    """Paths of the catalog, the landed events, the warehouse and the documents."""
+
+    catalog_dir: str | None = None
+    events_dir: str | None = None
+    warehouse_path: str | None = None
+    documents_dir: str | None = None
+    as_of: str | None = None  # ISO 8601 UTC; default: now
+
+    def _path(self, value: str | None, env: str, default: Path) -> Path:
+        return Path(value or os.environ.get(env) or default).expanduser().resolve()
+
+    @property
+    def catalog(self) -> Path:
+        return self._path(self.catalog_dir, "BILLING_CATALOG", DATA_DIR / "catalog")
+
+    @property
+    def events(self) -> Path:
+        return self._path(self.events_dir, "BILLING_EVENTS", DATA_DIR / "landing" / "events")
+
+    @property
+    def warehouse(self) -> Path:
+        return self._path(self.warehouse_path, "BILLING_WAREHOUSE", DATA_DIR / "warehouse.duckdb")
+
+    @property
+    def documents(self) -> Path:
+        return self._path(self.documents_dir, "BILLING_DOCUMENTS", DATA_DIR / "documents")
+
+    @property
+    def as_of_instant(self) -> dt.datetime:
+        text = self.as_of or os.environ.get("BILLING_AS_OF")
+        return parse_instant(text) if text else dt.datetime.now(dt.timezone.utc)
