@@ -79,7 +79,7 @@ def close(settings: BillingSettings, quiet: bool = False) -> bool:
     config = {k: v for k, v in settings.model_dump().items() if v is not None}
     run_config = {
         "resources": {"settings": {"config": config}},
-        "loggers": {"progress": {"config": {}}},
+        "loggers": {"progress": {"config": {"quiet": quiet}}},
     }
     # dagster-dbt echoes every dbt log line to stdout: keep them in a log file instead.
     log_path = PROJECT_ROOT / "logs" / "billing-close.log"

@@ -210,8 +210,9 @@ def render_pending_invoices(con: duckdb.DuckDBPyConnection, folder: Path,
             digests = list(pool.map(_render_to, jobs, chunksize=4))
     else:
         digests = [_render_to(job) for job in jobs]
-    con.executemany(
-        "insert or replace into documents.rendered values (?, ?, ?, ?)",
-        [(invoice_id, doc.number, path, digest)
-         for (invoice_id, doc), (_, path), digest in zip(documents, jobs, digests)])
+    if jobs:
+        con.executemany(
+            "insert or replace into documents.rendered values (?, ?, ?, ?)",
+            [(invoice_id, doc.number, path, digest)
+             for (invoice_id, doc), (_, path), digest in zip(documents, jobs, digests)])
     return RenderResult(rendered=len(jobs), already_rendered=len(rendered), folder=folder)

@@ -17,15 +17,17 @@ STEP_NAMES = {
 
 
 class ProgressHandler(logging.Handler):
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, quiet: bool = False):
         super().__init__(logging.DEBUG)
         self.stream = stream or sys.stderr
+        self.quiet = quiet
         self.started: dict[str, float] = {}
         self.models = 0
         self.failures: list[str] = []
 
     def say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", {}) or {}
@@ -63,18 +65,22 @@ class ProgressHandler(logging.Handler):
             if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
                 return  # the failed check was reported when it was evaluated
             message = _failure_message(error)
-            self.failures.append(message)
+            self.failures.append(f"{name}: {message}")
             self.say(f"  ✗ {name} failed")
+            if error is not None:  # the whole trace goes to the run's log (stdout is the log)
+                print(f"--- {name} failed ---\n{error.to_string()}", file=sys.stdout, flush=True)
 
 
 def _failure_message(error) -> str:
     if error is None:
         return "step failed"
     # dg.Failure raised by our assets carries the user-facing text as its description.
-    for candidate in [error] + list(_causes(error)):
+    chain = [error] + list(_causes(error))
+    for candidate in chain:
         if candidate.cls_name == "Failure":
             return candidate.message.removeprefix("dagster._core.definitions.events.Failure: ")
-    return error.message.strip()
+    deepest = chain[-1]
+    return f"{deepest.cls_name}: {deepest.message.strip().splitlines()[0]}"        if deepest.message.strip() else deepest.cls_name
 
 
 def _causes(error):
@@ -84,15 +90,14 @@ def _causes(error):
             yield error
 
 
-HANDLER_ATTRIBUTE = "billing_progress_handler"
 
-
-@dg.logger(description="One line per step of a close, for the `billing` command.")
+@dg.logger(config_schema={"quiet": dg.Field(bool, default_value=False)},
+           description="One line per step of a close, for the `billing` command.")
 def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.getLogger("billing.progress")
     logger.setLevel(logging.DEBUG)  # step events are DEBUG records; emit() picks what to show
     logger.propagate = False
-    logger.handlers = [ProgressHandler()]
+    logger.handlers = [ProgressHandler(quiet=init_context.logger_config["quiet"])]
     return logger
 
 
