@@ -1,12 +1,16 @@
-import json
-from collections.abc import Mapping
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.project import billing_project
-from orchestration.lib.settings import BillingSettings, format_instant
+from orchestration.lib.settings import PROJECT_ROOT, BillingSettings, format_instant
+
 
 class BillingTranslator(DagsterDbtTranslator):
     """Models keep their dbt names as asset keys; a source table is the asset of the Python
@@ -24,9 +28,32 @@ class BillingTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "marts"
 
 
-def dbt_vars(settings: BillingSettings) -> dict[str, str]:
-    """What one close passes to dbt: the instant it closes as of and the warehouse file."""
-    return {"as_of": format_instant(settings.as_of_instant), "warehouse": str(settings.warehouse)}
+def dbt_environment(settings: BillingSettings) -> dict[str, str]:
+    """What one close tells dbt: the instant it closes as of and the warehouse file. Passed as
+    environment variables (read by the as_of() macro and profiles.yml): a changed --vars or
+    profile makes dbt re-parse the whole project, a changed variable only the files using it."""
+    return {"BILLING_AS_OF": format_instant(settings.as_of_instant),
+            "BILLING_WAREHOUSE": str(settings.warehouse)}
+
+
+def dbt_target_path(settings: BillingSettings) -> Path:
+    """One dbt target folder per warehouse, so its partial-parse cache serves the next close."""
+    digest = hashlib.sha256(str(settings.warehouse).encode()).hexdigest()[:12]
+    return PROJECT_ROOT / "target" / f"warehouse-{digest}"
+
+
+@contextlib.contextmanager
+def scoped_environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dbt_assets(
@@ -38,5 +65,6 @@ def dbt_vars(settings: BillingSettings) -> dict[str, str]:
 def billing_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                        settings: BillingSettings):
     """Metering, rating and invoicing: the dbt models, built (with their tests) in one call."""
-    args = ["build", "--vars", json.dumps(dbt_vars(settings))]
-    yield from dbt.cli(args, context=context).stream()
+    with scoped_environment(dbt_environment(settings)):  # dbt's process copies it at start
+        invocation = dbt.cli(["build"], context=context, target_path=dbt_target_path(settings))
+    yield from invocation.stream()

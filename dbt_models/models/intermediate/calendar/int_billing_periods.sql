@@ -13,7 +13,7 @@ phases as (
 
 run as (
 
-    select cast('{{ var("as_of") }}' as timestamptz) as as_of_at
+    select {{ as_of() }} as as_of_at
 
 ),
 
