@@ -1,0 +1,172 @@
+"""Shared test harness: write a catalog and events into a temporary folder, close them through
+the real Dagster job (the same one `billing run` executes) on a real DuckDB file, and read the
+output tables back.
+
+Closes are slow compared to unit tests (a dbt build each, ~10 s), so tests that share inputs
+share one close through module-scoped fixtures, and xdist groups keep them on one worker.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared"
+BILLING = Path(sys.executable).parent / "billing"
+
+EVENT_SCHEMA = pa.schema([
+    ("transaction_id", pa.string()),
+    ("external_subscription_id", pa.string()),
+    ("code", pa.string()),
+    ("timestamp", pa.timestamp("us", tz="UTC")),
+    ("properties", pa.string()),
+])
+
+
+def instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def write_catalog(folder: Path, documents: dict[str, Any]) -> Path:
+    """One YAML file per document (`plans` → plans.yaml); a string is written as it is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, content in documents.items():
+        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+        (folder / f"{stem}.yaml").write_text(text)
+    return folder
+
+
+def write_events(path: Path, events: list[dict[str, Any]], schema: pa.Schema = EVENT_SCHEMA) -> Path:
+    """Events as a Parquet file in the contract's shape; `properties` given as a dict."""
+    rows = []
+    for event in events:
+        row = dict(event)
+        if isinstance(row.get("timestamp"), str) and pa.types.is_timestamp(
+                schema.field("timestamp").type):
+            row["timestamp"] = instant(row["timestamp"])
+        if isinstance(row.get("properties"), dict):
+            row["properties"] = json.dumps(row["properties"])
+        rows.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    return path
+
+
+@dataclass
+class Close:
+    """The outcome of one close: its inputs, whether it succeeded, and the warehouse."""
+
+    root: Path
+    as_of: str
+    success: bool
+    output: str = ""
+    _tables: dict = field(default_factory=dict)
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def documents(self) -> Path:
+        return self.root / "documents"
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def rows(self, sql: str, params: list | None = None) -> list[dict]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            cursor = con.execute(sql, params or [])
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: list | None = None) -> Any:
+        return self.query(sql, params)[0][0]
+
+
+def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path | None = None,
+              cli: bool = False) -> Close:
+    """Close `root/catalog` + `root/events` into `root/warehouse.duckdb` as of `as_of`.
+
+    In-process through orchestration.cli.close (the job `billing run` executes), or with
+    cli=True through the installed `billing` command in a subprocess."""
+    catalog = catalog or root / "catalog"
+    events = events or root / "events"
+    events.mkdir(parents=True, exist_ok=True)
+    if cli:
+        result = subprocess.run(
+            [str(BILLING), "run", "--as-of", as_of, "--catalog", str(catalog), "--events",
+             str(events), "--warehouse", str(root / "warehouse.duckdb"), "--documents",
+             str(root / "documents")],
+            cwd=root, capture_output=True, text=True, timeout=900)
+        return Close(root, as_of, result.returncode == 0, result.stdout + result.stderr)
+
+    from orchestration.cli import close
+    from orchestration.lib.settings import BillingSettings
+
+    settings = BillingSettings(catalog_dir=str(catalog), events_dir=str(events),
+                               warehouse_path=str(root / "warehouse.duckdb"),
+                               documents_dir=str(root / "documents"), as_of=as_of)
+    return Close(root, as_of, close(settings, quiet=True))
+
+
+# --- a small catalog most tests start from ------------------------------------------------------
+
+ORGANIZATION = {"name": "Test Org", "timezone": "UTC", "default_currency": "EUR",
+                "document_numbering": "per_customer", "document_number_prefix": "TST"}
+
+METRICS = [
+    {"code": "api_calls", "name": "API calls", "aggregation_type": "count_agg"},
+    {"code": "storage_gb", "name": "Storage", "aggregation_type": "sum_agg",
+     "field_name": "gb"},
+]
+
+PLANS = [{
+    "code": "starter", "name": "Starter", "interval": "monthly", "amount_cents": 1000,
+    "amount_currency": "EUR", "pay_in_advance": False,
+    "charges": [
+        {"billable_metric_code": "api_calls", "charge_model": "standard",
+         "properties": {"amount": "0.05"}},
+        {"billable_metric_code": "storage_gb", "charge_model": "graduated",
+         "properties": {"graduated_ranges": [
+             {"from_value": 0, "to_value": 10, "per_unit_amount": "0", "flat_amount": "0"},
+             {"from_value": 11, "to_value": None, "per_unit_amount": "0.5",
+              "flat_amount": "1"}]}},
+    ],
+}]
+
+CUSTOMERS = [
+    {"external_id": "cus_a", "name": "Ada & Sons Ltd", "email": "billing@ada.example",
+     "address_line1": "1 Rue de la Paix", "city": "Paris", "country": "FR", "currency": "EUR"},
+    {"external_id": "cus_b", "name": "Brook Analytics", "currency": "EUR"},
+]
+
+SUBSCRIPTIONS = [
+    {"external_id": "sub_a", "external_customer_id": "cus_a", "plan_code": "starter",
+     "subscription_at": "2026-10-01T00:00:00Z", "billing_time": "calendar"},
+    {"external_id": "sub_b", "external_customer_id": "cus_b", "plan_code": "starter",
+     "subscription_at": "2026-10-16T00:00:00Z", "billing_time": "calendar"},
+]
+
+
+def base_catalog(**overrides: Any) -> dict[str, Any]:
+    documents = {"organization": [ORGANIZATION], "billable_metrics": METRICS, "plans": PLANS,
+                 "customers": CUSTOMERS, "subscriptions": SUBSCRIPTIONS}
+    documents.update(overrides)
+    return json.loads(json.dumps(documents))  # a deep copy tests may edit
+
+
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    return write_catalog(tmp_path / "catalog", base_catalog())
