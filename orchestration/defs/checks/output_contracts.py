@@ -31,11 +31,11 @@ def _validate(settings: BillingSettings, table: str, schema) -> dg.AssetCheckRes
 @dg.asset_check(asset="invoices", blocking=True,
                 description="pandera InvoiceSchema: types, unique numbers, no negative amounts, "
                             "total = fees - coupons + taxes - credit notes - prepaid credits.")
-def invoices_contract(settings: BillingSettings) -> dg.AssetCheckResult:
+def invoices_pandera_schema(settings: BillingSettings) -> dg.AssetCheckResult:
     return _validate(settings, "invoices", InvoiceSchema)
 
 
 @dg.asset_check(asset="fees", blocking=True,
                 description="pandera FeeSchema: types, unique ids, no negative amounts.")
-def fees_contract(settings: BillingSettings) -> dg.AssetCheckResult:
+def fees_pandera_schema(settings: BillingSettings) -> dg.AssetCheckResult:
     return _validate(settings, "fees", FeeSchema)
