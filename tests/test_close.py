@@ -178,3 +178,21 @@ def test_a_file_missing_a_column_is_refused_by_name(tmp_path):
     result = run_close(tmp_path, AS_OF, cli=True)
     assert not result.success
     assert "partial.parquet: missing required column external_subscription_id" in result.output
+
+
+def test_each_invoice_has_a_pdf_showing_customer_fees_and_total(closed):
+    import pypdf
+
+    for number, name, total in closed.query(
+            "select i.number, c.name, i.total_amount_cents from invoices i "
+            "join catalog.customers c using (external_customer_id)"):
+        path = closed.documents / "invoices" / f"{number}.pdf"
+        assert path.read_bytes().startswith(b"%PDF")
+        text = pypdf.PdfReader(path).pages[0].extract_text()
+        assert name in text                      # "Ada & Sons Ltd": escaped, not mangled
+        assert f"Total due €{total // 100}.{total % 100:02d}" in text
+        assert number in text
+    text = pypdf.PdfReader(closed.documents / "invoices" / "TST-001-001.pdf").pages[0] \
+        .extract_text()
+    assert "API calls 11 €0.05 0 % €0.55" in text
+    assert "October 1, 2026 – October 31, 2026" in text
