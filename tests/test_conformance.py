@@ -24,7 +24,6 @@ _spec.loader.exec_module(runner)
 LATER = {
     "LC02": "coupons (issue 4)",
     "LC07": "termination credit notes for in-advance fees (issue 3)",
-    "LC20": "trial periods (issue 3)",
 }
 
 

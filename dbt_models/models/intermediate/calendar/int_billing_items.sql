@@ -41,6 +41,9 @@ subscription_fee_parts as (
             as billing_at
 
     from periods
+    -- a trial covering the rest of the period leaves no fee to bill
+    where periods.fee_from_date <= case
+        when periods.pay_in_advance then periods.period_end_date else periods.billed_to_date end
 
 ),
 

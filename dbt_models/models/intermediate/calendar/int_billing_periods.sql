@@ -25,6 +25,11 @@ framed as (
         {{ local_date('phases.phase_started_at', 'phases.timezone') }} as phase_start_date,
         {{ local_date('phases.phase_ended_at', 'phases.timezone') }} as phase_end_date,
         {{ local_date('run.as_of_at', 'phases.timezone') }} as as_of_date,
+        -- A trial runs for trial_period days from the subscription's start, to the instant.
+        case
+            when phases.trial_period_days > 0
+                then phases.phase_started_at + to_days(cast(phases.trial_period_days as integer))
+        end as trial_ends_at,
         {{ months_in_interval('phases.plan_interval') }} as months_step,
         case
             when phases.billing_time = 'anniversary'
@@ -85,7 +90,12 @@ bounded as (
         greatest(period_start_date, phase_start_date) as billed_from_date,
         least(cast(next_period_start_date - 1 as date),
               coalesce(phase_end_date, cast(next_period_start_date - 1 as date)))
-            as billed_to_date
+            as billed_to_date,
+        -- The first day the subscription fee is due: no fee during a trial; the day the trial
+        -- ends is billed (Lago counts a started day as a day).
+        greatest(period_start_date, phase_start_date,
+                 coalesce({{ local_date('trial_ends_at', 'timezone') }}, phase_start_date))
+            as fee_from_date
 
     from dated
 
@@ -117,6 +127,14 @@ final as (
                 when end_reason = 'upgrade' and phase_ended_at < period_boundary_at then 1
                 else 0
               end as billed_days,
+        fee_from_date,
+        -- Days of the subscription fee: the billed days after any trial (0 when a trial
+        -- covers them all).
+        greatest(date_diff('day', fee_from_date, billed_to_date) + 1
+            - case
+                when end_reason = 'upgrade' and phase_ended_at < period_boundary_at then 1
+                else 0
+              end, 0) as fee_days,
         -- Subscription period, as Lago shows it: from local midnight of the first billed day
         -- to the end of the period (23:59:59.999999 local) or the termination instant.
         {{ local_midnight('billed_from_date', 'timezone') }} as from_datetime,
@@ -138,15 +156,17 @@ final as (
             when phase_ended_at < period_boundary_at then phase_ended_at
             else period_boundary_at
         end as closes_at,
-        -- When an in-advance fee for this period is billed: at the period start, or when
-        -- the phase starts inside it.
-        greatest(period_started_at, phase_started_at) as opens_at,
+        -- When an in-advance fee for this period is billed: at the period start, when the
+        -- phase starts inside it, or when its trial ends inside it.
+        greatest(period_started_at, phase_started_at, coalesce(trial_ends_at, phase_started_at))
+            as opens_at,
         period_index = first_period as is_first_period,
         phase_ended_at is not null and phase_ended_at < period_boundary_at as is_last_period,
         end_reason,
         phase_started_at,
         phase_ended_at,
         trial_period_days,
+        trial_ends_at,
         as_of_at
 
     from bounded

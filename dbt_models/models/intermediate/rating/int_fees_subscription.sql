@@ -1,8 +1,8 @@
 -- Subscription fees: the plan's amount for each period part due, prorated by days when the
 -- subscription covers part of the period (LAGO_RULES.md §8): round(amount_cents x days /
 -- period days), half away from zero, in exact decimal arithmetic. Days are local days from
--- the first billed day to the last, both included; a pay-in-advance fee is billed when the
--- period opens, for the days from then to the period end.
+-- the first billed day to the last, both included, after any trial; a pay-in-advance fee is
+-- billed when the period opens (or its trial ends), for the days from then to the period end.
 with
 
 items as (
@@ -23,8 +23,8 @@ days as (
         items.*,
         case
             when items.pay_in_advance
-                then date_diff('day', items.billed_from_date, items.period_end_date) + 1
-            else items.billed_days
+                then date_diff('day', items.fee_from_date, items.period_end_date) + 1
+            else items.fee_days
         end as days_billed
 
     from items
