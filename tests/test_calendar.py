@@ -147,3 +147,19 @@ def test_daylight_saving_change_loses_no_hour(closed):
                                                  tzinfo=dt.timezone.utc)
     assert fee(closed, "paris", "subscription", "2026-10-31") == [3100]  # a whole month
     assert fee(closed, "paris", "charge", "2026-10-31") == [100]
+
+
+def test_billing_periods_table(closed):
+    rows = closed.rows("select * from billing_periods where external_subscription_id = 'trial'")
+    (october,) = [r for r in rows if r["period_start_date"] == dt.date(2026, 10, 1)]
+    assert october["fee_days"] == 17 and october["billed_days"] == 27
+    assert float(october["fee_proration_factor"]) == pytest.approx(17 / 31)
+    assert october["period_status"] == "closed"
+    assert october["trial_ends_at"] == dt.datetime(2026, 10, 15, 12, tzinfo=dt.timezone.utc)
+    # periods of one subscription never overlap and leave no gap
+    for name in CASES:
+        periods = closed.query(
+            "select period_start_date, period_end_date from billing_periods "
+            "where external_subscription_id = ? order by period_index", [name])
+        for (_, end), (start, _) in zip(periods, periods[1:]):
+            assert start == end + dt.timedelta(days=1), name
