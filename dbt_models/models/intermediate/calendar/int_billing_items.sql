@@ -5,7 +5,8 @@
 -- for pay-in-advance plans, when it closes otherwise) and its in-arrears charges (billed when
 -- it closes). Parts already on a finalized invoice are never billed again (the ledger).
 -- `billing_at` is the instant the part is billed; the parts of one customer billed at the
--- same instant share one invoice (LAGO_RULES.md §6).
+-- same instant share one invoice (LAGO_RULES.md §6), except that a termination has an invoice
+-- of its own (`invoice_group` 'terminating'), as Lago issues one even when nothing is due.
 with
 
 periods as (
@@ -38,7 +39,12 @@ subscription_fee_parts as (
         periods.*,
         'subscription_fee' as item_type,
         case when periods.pay_in_advance then periods.opens_at else periods.closes_at end
-            as billing_at
+            as billing_at,
+        case
+            when not periods.pay_in_advance and periods.end_reason = 'terminated'
+                and periods.is_last_period then 'terminating'
+            else 'periodic'
+        end as invoice_group
 
     from periods
     -- a trial covering the rest of the period leaves no fee to bill
@@ -52,10 +58,17 @@ charge_parts as (
     select
         periods.*,
         'charges' as item_type,
-        periods.closes_at as billing_at
+        periods.closes_at as billing_at,
+        case
+            when periods.end_reason = 'terminated' and periods.is_last_period then 'terminating'
+            else 'periodic'
+        end as invoice_group
 
     from periods
-    inner join plans_with_arrears_charges using (plan_code)
+    left join plans_with_arrears_charges using (plan_code)
+    -- a termination is invoiced even when the plan has no usage charges
+    where plans_with_arrears_charges.plan_code is not null
+        or (periods.end_reason = 'terminated' and periods.is_last_period)
 
 ),
 
@@ -84,5 +97,5 @@ unbilled as (
 )
 
 select * from unbilled
-order by external_customer_id, billing_at, external_subscription_id, phase_index, period_index,
+order by external_customer_id, billing_at, invoice_group, external_subscription_id, phase_index, period_index,
     item_type

@@ -16,6 +16,19 @@ invoices as (
 
 ),
 
+items as (
+
+    select
+        external_subscription_id,
+        phase_index,
+        period_index,
+        case item_type when 'subscription_fee' then 'subscription' else 'charge' end as fee_type,
+        invoice_group
+
+    from {{ ref('int_billing_items') }}
+
+),
+
 taxes as (
 
     select
@@ -44,7 +57,8 @@ placed as (
         coalesce(taxes.taxes_rate, 0) as taxes_rate
 
     from fees
-    inner join invoices using (external_customer_id, billing_at)
+    inner join items using (external_subscription_id, phase_index, period_index, fee_type)
+    inner join invoices using (external_customer_id, billing_at, invoice_group)
     left join taxes using (fee_key)
 
 )

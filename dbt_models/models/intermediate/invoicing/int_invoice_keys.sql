@@ -1,5 +1,6 @@
--- One invoice per customer per billing instant: every period part of a customer billed at the
--- same instant goes on one invoice (LAGO_RULES.md §6), even when all its fees are zero.
+-- One invoice per customer per billing instant and invoice group: every period part of a
+-- customer billed at the same instant goes on one invoice (LAGO_RULES.md §6), even when all
+-- its fees are zero; a termination's parts go on an invoice of their own.
 -- invoice_id is derived from the customer and the instant, so every run names the same
 -- invoice the same way; should a finalized invoice already hold that customer and instant
 -- (a part added to the catalog after its period closed), the new invoice gets the next id.
@@ -22,11 +23,12 @@ keys as (
     select
         external_customer_id,
         billing_at,
+        invoice_group,
         any_value(currency) as currency,
         any_value(timezone) as timezone
 
     from items
-    group by external_customer_id, billing_at
+    group by external_customer_id, billing_at, invoice_group
 
 ),
 
@@ -43,6 +45,7 @@ named as (
     select
         md5(concat_ws('|', keys.external_customer_id, strftime(keys.billing_at at time zone 'UTC',
                                                                '%Y-%m-%dT%H:%M:%S.%f'),
+                      nullif(keys.invoice_group, 'periodic'),
                       coalesce(issued_before.invoices_issued, 0))) as invoice_id,
         keys.*
 

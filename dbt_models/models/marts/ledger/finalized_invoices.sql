@@ -218,7 +218,7 @@ item_lists as (
             items.item_type) as billed_items
 
     from items
-    inner join invoice_keys using (external_customer_id, billing_at)
+    inner join invoice_keys using (external_customer_id, billing_at, invoice_group)
     group by invoice_keys.invoice_id
 
 ),
