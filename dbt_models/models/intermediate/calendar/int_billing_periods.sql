@@ -23,12 +23,17 @@ framed as (
         phases.*,
         run.as_of_at,
         {{ local_date('phases.phase_started_at', 'phases.timezone') }} as phase_start_date,
-        {{ local_date('phases.phase_ended_at', 'phases.timezone') }} as phase_end_date,
+        -- a downgrade ends the phase at a period boundary: its last day is the day before
+        {{ local_date("phases.phase_ended_at - case when phases.end_reason = 'downgrade' "
+                      "then interval 1 microsecond else interval 0 microsecond end",
+                      'phases.timezone') }} as phase_end_date,
         {{ local_date('run.as_of_at', 'phases.timezone') }} as as_of_date,
-        -- A trial runs for trial_period days from the subscription's start, to the instant.
+        -- A trial runs for the plan's trial_period days from the subscription's first start
+        -- (also after a plan change), to the instant.
         case
             when phases.trial_period_days > 0
-                then phases.phase_started_at + to_days(cast(phases.trial_period_days as integer))
+                then phases.subscription_started_at
+                    + to_days(cast(phases.trial_period_days as integer))
         end as trial_ends_at,
         {{ months_in_interval('phases.plan_interval') }} as months_step,
         case
@@ -143,8 +148,11 @@ final as (
             else period_boundary_at - interval 1 microsecond
         end as to_datetime,
         -- Usage window: from the exact start instant to the end of the period or termination.
+        -- An upgrade's instant belongs to the new plan's window (no event is billed twice).
         greatest(period_started_at, phase_started_at) as charges_from_datetime,
         case
+            when phase_ended_at < period_boundary_at and end_reason = 'upgrade'
+                then phase_ended_at - interval 1 microsecond
             when phase_ended_at < period_boundary_at then phase_ended_at
             else period_boundary_at - interval 1 microsecond
         end as charges_to_datetime,

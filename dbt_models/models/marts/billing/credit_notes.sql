@@ -7,11 +7,12 @@
 -- Credit notes (CONTRACT.md §4), append-only like the invoices they credit: a credit note is
 -- issued once and never changed.
 --
--- So far: the automatic credit note of a termination (LAGO_RULES.md §8 and §12;
+-- So far: the automatic credit note of a termination or an upgrade (LAGO_RULES.md §8 and §12;
 -- getlago/lago-api CreditNotes::CreateFromTermination). A pay-in-advance subscription fee
--- paid the whole period; when the subscription is terminated inside it, the unused days are
--- credited: days from the termination's local end of day, read as a UTC date as Lago reads
--- it, to the period's last day; the termination day counts as used. The amount is
+-- paid the whole period; when the subscription is terminated or upgraded inside it, the
+-- unused days are credited: days from the termination's local end of day, read as a UTC date
+-- as Lago reads it, to the period's last day; the termination day counts as used, an
+-- upgrade's day as unused. The amount is
 -- plan amount x unused days / period days (exact, truncated to 5 decimals), never more than
 -- the fee; taxes at the fee's rate on the amount less its coupon share; the credit note's
 -- total is round(subtotal) + round(taxes), as Lago forces it. Reason order_cancellation,
@@ -28,13 +29,15 @@ terminations as (
 
     select
         periods.*,
+        -- an upgrade's day counts as unused (it belongs to the new plan)
         cast(timezone('UTC', {{ local_midnight(
             local_date('periods.phase_ended_at', 'periods.timezone') ~ ' + 1',
-            'periods.timezone') }} - interval 1 microsecond) as date) as used_through_date,
+            'periods.timezone') }} - interval 1 microsecond) as date)
+            - case when periods.end_reason = 'upgrade' then 1 else 0 end as used_through_date,
         cast(timezone('UTC', periods.trial_ends_at) as date) as trial_end_date
 
     from periods
-    where periods.end_reason = 'terminated'
+    where periods.end_reason in ('terminated', 'upgrade')
         and periods.is_last_period
         and periods.pay_in_advance
         and periods.closes_at <= periods.as_of_at
@@ -124,7 +127,8 @@ final as (
         invoice_number,
         external_customer_id,
         external_subscription_id,
-        'order_cancellation' as reason,
+        case end_reason when 'upgrade' then 'order_change' else 'order_cancellation' end
+            as reason,
         'available' as credit_status,
         currency,
         phase_ended_at as created_at,
