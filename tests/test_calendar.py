@@ -163,3 +163,55 @@ def test_billing_periods_table(closed):
             "where external_subscription_id = ? order by period_index", [name])
         for (_, end), (start, _) in zip(periods, periods[1:]):
             assert start == end + dt.timedelta(days=1), name
+
+
+@pytest.fixture(scope="module")
+def yearly_with_monthly_charges(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bill_charges_monthly")
+    plans = [{**plan("yearly_monthly", "yearly", 36500), "bill_charges_monthly": True},
+             {**plan("yearly_monthly_adv", "yearly", 36500, advance=True),
+              "bill_charges_monthly": True}]
+    write_catalog(root / "catalog", base_catalog(
+        billable_metrics=METRICS, plans=plans,
+        customers=[{"external_id": c, "name": c, "currency": "EUR"} for c in ("arrears", "adv")],
+        subscriptions=[
+            {"external_id": "arrears", "external_customer_id": "arrears",
+             "plan_code": "yearly_monthly", "subscription_at": "2026-01-01T00:00:00Z"},
+            {"external_id": "adv", "external_customer_id": "adv", "billing_time": "anniversary",
+             "plan_code": "yearly_monthly_adv", "subscription_at": "2026-03-31T00:00:00Z"}]))
+    write_events(root / "events" / "usage.parquet", [
+        *calls("arrears", "2026-01-10T00:00:00Z", "2026-02-10T00:00:00Z", "2026-02-11T00:00:00Z",
+               "2026-10-31T23:59:59Z"),
+        *calls("adv", "2026-04-01T00:00:00Z", "2026-04-30T00:00:00Z", "2026-04-30T12:00:00Z"),
+    ])
+    result = run_close(root, "2026-11-01T00:00:00Z")
+    assert result.success
+    return result
+
+
+def test_yearly_plan_bills_its_charges_every_month(yearly_with_monthly_charges):
+    closed = yearly_with_monthly_charges
+    monthly = closed.query(
+        "select cast(i.billing_at as date)::varchar, f.amount_cents from fees f "
+        "join invoices i using (invoice_id) where i.external_customer_id = 'arrears' "
+        "and f.fee_type = 'charge' order by 1")
+    assert monthly == [("2026-02-01", 100), ("2026-03-01", 200), ("2026-11-01", 100)]
+    # ten monthly invoices so far (Feb 1 .. Nov 1), no subscription fee before the year ends
+    assert closed.scalar("select count(*) from invoices where external_customer_id = 'arrears'") \
+        == 10
+    assert closed.scalar("select count(*) from fees f join invoices i using (invoice_id) "
+                         "where i.external_customer_id = 'arrears' "
+                         "and f.fee_type = 'subscription'") == 0
+
+
+def test_anniversary_in_advance_fee_once_charges_monthly(yearly_with_monthly_charges):
+    closed = yearly_with_monthly_charges
+    rows = closed.query(
+        "select cast(i.billing_at as date)::varchar, f.fee_type, f.amount_cents from fees f "
+        "join invoices i using (invoice_id) where i.external_customer_id = 'adv' order by 1, 2")
+    assert rows[0] == ("2026-03-31", "subscription", 36500)
+    # anniversary months from the 31st: Mar 31 .. Apr 29, Apr 30 .. May 30: the two Apr 30
+    # calls belong to the second month, billed on May 31
+    charges = [r for r in rows if r[1] == "charge"]
+    assert charges == [("2026-04-30", "charge", 100), ("2026-05-31", "charge", 200)]
+    assert [r for r in rows if r[1] == "subscription"] == [("2026-03-31", "subscription", 36500)]

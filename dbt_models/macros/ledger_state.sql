@@ -7,7 +7,7 @@
   before the first run there is no ledger and nothing has been billed.
 
   finalized_billing_items(): one row per period part billed by a finalized invoice:
-    external_subscription_id, phase_index, period_index, item_type, invoice_id.
+    external_subscription_id, phase_index, period_index, charges_index, item_type, invoice_id.
   finalized_invoice_headers(): invoice_id, external_customer_id, billing_at of finalized invoices.
 #}
 {% macro ledger_relation() -%}
@@ -25,6 +25,7 @@
             cast(null as varchar) as external_subscription_id,
             cast(null as integer) as phase_index,
             cast(null as bigint) as period_index,
+            cast(null as integer) as charges_index,
             cast(null as varchar) as item_type,
             cast(null as varchar) as invoice_id
         where false
@@ -33,6 +34,7 @@
             item.external_subscription_id,
             item.phase_index,
             item.period_index,
+            item.charges_index,
             item.item_type,
             invoice_id
         from (select invoice_id, unnest(billed_items) as item from {{ ledger }})

@@ -33,10 +33,17 @@ finalized as (
 
 ),
 
+charge_periods as (
+
+    select * from {{ ref('int_charge_periods') }}
+
+),
+
 subscription_fee_parts as (
 
     select
         periods.*,
+        0 as charges_index,
         'subscription_fee' as item_type,
         case when periods.pay_in_advance then periods.opens_at else periods.closes_at end
             as billing_at,
@@ -53,22 +60,31 @@ subscription_fee_parts as (
 
 ),
 
+-- A period's charges are billed when its usage window closes: at the period's end, or each
+-- month's end for plans billing charges monthly.
 charge_parts as (
 
     select
-        periods.*,
+        periods.* exclude (window_from_datetime, window_to_datetime, window_closes_at,
+                           window_days, window_billed_days)
+            replace (periods.window_from_datetime as charges_from_datetime,
+                     periods.window_to_datetime as charges_to_datetime,
+                     periods.window_days as period_days,
+                     periods.window_billed_days as billed_days),
         'charges' as item_type,
-        periods.closes_at as billing_at,
+        periods.window_closes_at as billing_at,
         case
-            when periods.end_reason = 'terminated' and periods.is_last_period then 'terminating'
+            when periods.end_reason = 'terminated' and periods.is_last_period
+                and periods.window_closes_at = periods.closes_at then 'terminating'
             else 'periodic'
         end as invoice_group
 
-    from periods
+    from charge_periods as periods
     left join plans_with_arrears_charges using (plan_code)
     -- a termination is invoiced even when the plan has no usage charges
     where plans_with_arrears_charges.plan_code is not null
-        or (periods.end_reason = 'terminated' and periods.is_last_period)
+        or (periods.end_reason = 'terminated' and periods.is_last_period
+            and periods.window_closes_at = periods.closes_at)
 
 ),
 
@@ -92,10 +108,11 @@ unbilled as (
 
     select due.*
     from due
-    anti join finalized using (external_subscription_id, phase_index, period_index, item_type)
+    anti join finalized
+        using (external_subscription_id, phase_index, period_index, charges_index, item_type)
 
 )
 
 select * from unbilled
-order by external_customer_id, billing_at, invoice_group, external_subscription_id, phase_index, period_index,
-    item_type
+order by external_customer_id, billing_at, invoice_group, external_subscription_id, phase_index,
+    period_index, charges_index, item_type

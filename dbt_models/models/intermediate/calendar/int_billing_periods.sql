@@ -175,6 +175,9 @@ final as (
         phase_ended_at,
         trial_period_days,
         trial_ends_at,
+        bill_charges_monthly,
+        period_origin,
+        months_step,
         as_of_at
 
     from bounded

@@ -175,7 +175,8 @@ described as (
         plans.plan_interval,
         plans.pay_in_advance,
         plans.amount_cents as plan_amount_cents,
-        plans.trial_period_days
+        plans.trial_period_days,
+        plans.bill_charges_monthly
 
     from phases
     inner join customers using (external_customer_id)

@@ -22,6 +22,7 @@ items as (
         external_subscription_id,
         phase_index,
         period_index,
+        charges_index,
         case item_type when 'subscription_fee' then 'subscription' else 'charge' end as fee_type,
         invoice_group
 
@@ -57,7 +58,8 @@ placed as (
         coalesce(taxes.taxes_rate, 0) as taxes_rate
 
     from fees
-    inner join items using (external_subscription_id, phase_index, period_index, fee_type)
+    inner join items
+        using (external_subscription_id, phase_index, period_index, charges_index, fee_type)
     inner join invoices using (external_customer_id, billing_at, invoice_group)
     left join taxes using (fee_key)
 

@@ -33,10 +33,11 @@ windows as (
 
     select
         md5(concat_ws('|', items.external_subscription_id, items.phase_index, items.period_index,
-                      charges.charge_id)) as window_id,
+                      charges.charge_id, nullif(items.charges_index, 0))) as window_id,
         items.external_subscription_id,
         items.phase_index,
         items.period_index,
+        items.charges_index,
         items.external_customer_id,
         items.currency,
         items.plan_code,

@@ -101,6 +101,7 @@ described as (
         windows.external_subscription_id,
         windows.phase_index,
         windows.period_index,
+        windows.charges_index,
         windows.external_customer_id,
         windows.currency,
         windows.plan_code,

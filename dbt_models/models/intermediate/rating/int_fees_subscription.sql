@@ -40,6 +40,7 @@ fees as (
         days.external_subscription_id,
         days.phase_index,
         days.period_index,
+        days.charges_index,
         days.external_customer_id,
         days.currency,
         days.plan_code,

@@ -27,10 +27,10 @@ billed_periods as (
     -- Usage windows already on a finalized invoice.
     select
         periods.external_subscription_id,
-        periods.charges_from_datetime,
-        periods.charges_to_datetime
+        periods.window_from_datetime as charges_from_datetime,
+        periods.window_to_datetime as charges_to_datetime
 
-    from {{ ref('int_billing_periods') }} as periods
+    from {{ ref('int_charge_periods') }} as periods
     inner join (
         select unnest(billed_items, recursive := false) as item
         from {{ ref('finalized_invoices') }}
@@ -38,6 +38,7 @@ billed_periods as (
         on periods.external_subscription_id = billed.item.external_subscription_id
         and periods.phase_index = billed.item.phase_index
         and periods.period_index = billed.item.period_index
+        and periods.charges_index = billed.item.charges_index
         and billed.item.item_type = 'charges'
 
 ),

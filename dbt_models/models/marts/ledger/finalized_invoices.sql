@@ -213,8 +213,10 @@ item_lists as (
             'external_subscription_id': items.external_subscription_id,
             'phase_index': items.phase_index,
             'period_index': items.period_index,
+            'charges_index': items.charges_index,
             'item_type': items.item_type
         } order by items.external_subscription_id, items.phase_index, items.period_index,
+            items.charges_index,
             items.item_type) as billed_items
 
     from items
