@@ -267,6 +267,10 @@ class Plan(Document):
     usage_thresholds: list[UsageThreshold] = Field(default_factory=list)
     tax_codes: Codes | None = None
     charges: list[Charge] = Field(default_factory=list)
+    # Versions: several entries with one code and distinct `effective_from` are versions of
+    # one plan. A subscription keeps the version in force when it was subscribed
+    # (grandfathering) unless it sets `follow_plan_updates` (see docs/billing-rules.md).
+    effective_from: Instant | None = None
 
 
 # --- customers and subscriptions ----------------------------------------------------------------
@@ -301,6 +305,74 @@ class PlanChange(Document):
     requested_at: Instant
 
 
+class PlanVersionChange(PlanChange):
+    """A move to a new version of the plan, made by the loader for a subscription that sets
+    `follow_plan_updates` (never read from YAML). It takes effect at `requested_at` (the
+    version's effective_from) whatever its price: `kind = 'version'` in catalog.plan_changes."""
+
+
+# --- plan overrides (Lago's `plan_overrides` on a subscription) ---------------------------------
+#
+# The plan fields a subscription may override, in Lago's API names (PlanOverridesObject). A
+# field left out, or given as null, keeps the plan's value; a given list (tax_codes, filters,
+# usage_thresholds) replaces the plan's list, and a given `properties` replaces the charge's
+# properties as a whole, as Lago's override services do. Charges are matched by
+# `billable_metric_code` (or by the charge's `code`), where Lago matches them by id.
+
+
+def _json_object(value: Any) -> Any:
+    """A flat table (CSV/Parquet) carries plan_overrides as JSON text."""
+    if isinstance(value, str):
+        import json
+
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"expected an object (or JSON text of one): {exc}") from None
+    return value
+
+
+class ChargeOverride(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "billable_metric_id", "lago_id"})
+
+    billable_metric_code: str | None = None
+    code: str | None = None
+    # Lago cannot change a charge's model, pricing mode or flags on a subscription; these are
+    # accepted when they repeat the plan's value and refused otherwise.
+    charge_model: str | None = None
+    pay_in_advance: bool | None = None
+    invoiceable: bool | None = None
+    prorated: bool | None = None
+    invoice_display_name: str | None = None
+    min_amount_cents: Cents | None = None
+    properties: ChargeProperties | None = None
+    filters: list[ChargeFilter] | None = None
+    tax_codes: Codes | None = None
+
+
+class MinimumCommitmentOverride(Document):
+    amount_cents: Cents | None = None
+    invoice_display_name: str | None = None
+    tax_codes: Codes | None = None
+
+
+class PlanOverrides(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"description", "metadata"})
+
+    amount_cents: Cents | None = None
+    amount_currency: str | None = None   # accepted only when it is the plan's currency
+    name: str | None = None
+    invoice_display_name: str | None = None
+    trial_period: Amount | None = None
+    tax_codes: Codes | None = None
+    minimum_commitment: MinimumCommitmentOverride | None = None
+    usage_thresholds: list[UsageThreshold] | None = None
+    charges: list[ChargeOverride] = Field(default_factory=list)
+
+
 class Subscription(Document):
     # termination_reason / previous_plan_code describe outcomes Lago derived; the engine
     # derives them itself from plan_changes and terminated_at.
@@ -315,5 +387,9 @@ class Subscription(Document):
     billing_time: Literal["calendar", "anniversary"] = "calendar"
     ending_at: Instant | None = None
     terminated_at: Instant | None = None
-    plan_overrides: dict[str, Any] | None = None
+    plan_overrides: Annotated[PlanOverrides | None, BeforeValidator(_json_object)] = None
     plan_changes: list[PlanChange] = Field(default_factory=list)
+    # Move to each new version of the plan at its effective_from (default: keep the version in
+    # force at subscription_at for the subscription's whole life).
+    follow_plan_updates: Annotated[bool, BeforeValidator(
+        lambda v: False if v is None else v)] = False   # an empty cell of a table is false

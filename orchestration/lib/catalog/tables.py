@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from .expressions import translate_expression
-from .schema import ChargeProperties
+from .schema import ChargeProperties, PlanVersionChange
 from .validate import Catalog
 
 # The tables this module writes (schema `catalog`); the dbt sources declare the same list.
@@ -95,12 +95,15 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
     plans, thresholds, charges, pricings, filter_values, tiers = [], [], [], [], [], []
     for plan in catalog.plans:
         commitment = plan.minimum_commitment
+        # A version or an overridden plan is named as its plan: derived codes stay internal.
+        parent = catalog.plan_parents.get(plan.code)
+        name = plan.name or parent or plan.code
         plans.append((
-            plan.code, plan.name or plan.code, plan.invoice_display_name or plan.name or plan.code,
+            plan.code, name, plan.invoice_display_name or name,
             plan.interval, plan.amount_cents, plan.amount_currency, plan.pay_in_advance,
             _dec(plan.trial_period), plan.bill_charges_monthly,
             commitment.amount_cents if commitment else None,
-            (commitment.invoice_display_name if commitment else None),
+            (commitment.invoice_display_name if commitment else None), parent,
         ))
         applied_taxes += [("plan", plan.code, code) for code in plan.tax_codes or []]
         if commitment:
@@ -133,6 +136,9 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
         ("amount_cents", INT), ("currency", STR), ("pay_in_advance", BOOL),
         ("trial_period_days", DEC), ("bill_charges_monthly", BOOL),
         ("minimum_commitment_amount_cents", INT), ("minimum_commitment_display_name", STR),
+        # the code as written in plans.yaml, for a row derived from it (a later version, or a
+        # subscription's plan_overrides); null for the plan as written
+        ("parent_plan_code", STR),
     ], plans)
     add("plan_usage_thresholds", [
         ("plan_code", STR), ("position", INT), ("amount_cents", INT), ("recurring", BOOL),
@@ -183,14 +189,17 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
             s.subscription_at or started, started, s.billing_time, s.ending_at, s.terminated_at,
         ))
         for i, change in enumerate(s.plan_changes):
-            plan_changes.append((s.external_id, i, change.plan_code, change.requested_at))
+            # 'requested': a plan change of the catalog, upgrade at once / downgrade at the
+            # period end; 'version': a follower moving to a plan's new version, at once.
+            kind = "version" if isinstance(change, PlanVersionChange) else "requested"
+            plan_changes.append((s.external_id, i, change.plan_code, change.requested_at, kind))
     add("subscriptions", [
         ("external_subscription_id", STR), ("external_customer_id", STR), ("plan_code", STR),
         ("name", STR), ("subscription_at", TS), ("started_at", TS), ("billing_time", STR),
         ("ending_at", TS), ("terminated_at", TS)], subscriptions)
     add("plan_changes", [
         ("external_subscription_id", STR), ("position", INT), ("plan_code", STR),
-        ("requested_at", TS)], plan_changes)
+        ("requested_at", TS), ("kind", STR)], plan_changes)
 
     add("applied_taxes", [("owner_type", STR), ("owner_id", STR), ("tax_code", STR)],
         applied_taxes)

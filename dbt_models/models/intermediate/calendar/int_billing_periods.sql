@@ -103,6 +103,8 @@ bounded as (
             as fee_from_date
 
     from dated
+    -- an upgrade at the very instant a period starts leaves the old plan nothing of it
+    where not coalesce(end_reason = 'upgrade' and period_started_at >= phase_ended_at, false)
 
 ),
 

@@ -37,6 +37,7 @@ requests as (
         changes.position,
         changes.plan_code,
         changes.requested_at,
+        changes.kind,
         subscriptions.billing_time,
         subscriptions.subscription_at,
         subscriptions.terminated_at,
@@ -70,6 +71,9 @@ effective as (
     select
         classified.*,
         case
+            -- a plan version followed by the subscription applies at its effective date,
+            -- whatever its price, both versions prorated (docs/billing-rules.md)
+            when classified.kind = 'version' then 'upgrade'
             when new_plan.yearly_amount_cents >= old_plan.yearly_amount_cents then 'upgrade'
             else 'downgrade'
         end as change_kind,

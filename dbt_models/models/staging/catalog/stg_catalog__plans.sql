@@ -20,6 +20,9 @@ renamed as (
         bill_charges_monthly,
         minimum_commitment_amount_cents,
         minimum_commitment_display_name,
+        -- the code as written in plans.yaml when this row derives from it (a later version of
+        -- the plan, or a subscription's plan_overrides); null for the plan as written
+        parent_plan_code,
         -- Lago compares plans by their yearly price to tell an upgrade from a downgrade.
         amount_cents * case interval
             when 'weekly' then 52
