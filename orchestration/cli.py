@@ -69,8 +69,11 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
-def close(settings: BillingSettings, quiet: bool = False) -> bool:
-    """Run the `billing_close` job in-process. True when every step and blocking check passed."""
+def close(settings: BillingSettings, quiet: bool = False, documents: bool = True) -> bool:
+    """Run the `billing_close` job in-process. True when every step and blocking check passed.
+
+    documents=False leaves out the documents group (the PDFs): the tables are the same, and
+    the PDFs of the invoices it finalizes are rendered by the next close that includes it."""
     prepare_dbt(verbose=not quiet)
     from orchestration.definitions import defs
     from orchestration.lib.progress import current_handler
@@ -85,8 +88,11 @@ def close(settings: BillingSettings, quiet: bool = False) -> bool:
     log_path = PROJECT_ROOT / "logs" / "billing-close.log"
     log_path.parent.mkdir(exist_ok=True)
     with _instance() as instance, open(log_path, "a") as log, contextlib.redirect_stdout(log):
+        selection = None if documents else [
+            key for key in defs().resolve_asset_graph().get_all_asset_keys()
+            if defs().resolve_asset_graph().get(key).group_name != "documents"]
         result = job.execute_in_process(run_config=run_config, instance=instance,
-                                        raise_on_error=False)
+                                        raise_on_error=False, asset_selection=selection)
     handler = current_handler()
     if not result.success:
         print("", file=sys.stderr)
@@ -119,7 +125,7 @@ def cmd_run(args) -> int:
     if not args.quiet:
         print(f"billing: closing as of {format_instant(settings.as_of_instant)} "
               f"(warehouse {settings.warehouse})", file=sys.stderr, flush=True)
-    if not close(settings, quiet=args.quiet):
+    if not close(settings, quiet=args.quiet, documents=not args.no_documents):
         return EXIT_FAILED
     if not args.quiet:
         print_summary(settings)
@@ -148,6 +154,7 @@ def cmd_demo(args) -> int:
     args.events = str(events)
     args.warehouse = str(warehouse)
     args.documents = str(documents)
+    args.no_documents = False
     return cmd_run(args)
 
 
@@ -171,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--as-of", required=True, help="ISO 8601 instant, e.g. 2026-11-01T00:00:00Z")
     paths(run)
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--no-documents", action="store_true",
+                     help="compute and check the tables only; the next close renders the PDFs")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate sample usage, close the month, render PDFs")

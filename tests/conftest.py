@@ -96,7 +96,7 @@ class Close:
 
 
 def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path | None = None,
-              cli: bool = False) -> Close:
+              cli: bool = False, documents: bool = True) -> Close:
     """Close `root/catalog` + `root/events` into `root/warehouse.duckdb` as of `as_of`.
 
     In-process through orchestration.cli.close (the job `billing run` executes), or with
@@ -118,7 +118,7 @@ def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path 
     settings = BillingSettings(catalog_dir=str(catalog), events_dir=str(events),
                                warehouse_path=str(root / "warehouse.duckdb"),
                                documents_dir=str(root / "documents"), as_of=as_of)
-    return Close(root, as_of, close(settings, quiet=True))
+    return Close(root, as_of, close(settings, quiet=True, documents=documents))
 
 
 # --- a small catalog most tests start from ------------------------------------------------------
