@@ -138,19 +138,22 @@ DEMO_AS_OF = "2026-11-02T00:00:00Z"
 def cmd_demo(args) -> int:
     import runpy
 
-    events = DATA_DIR / "landing" / "events"
-    warehouse = DATA_DIR / "warehouse.duckdb"
-    documents = DATA_DIR / "documents"
+    events = Path(args.events) if args.events else DATA_DIR / "landing" / "events"
+    warehouse = Path(args.warehouse) if args.warehouse else DATA_DIR / "warehouse.duckdb"
+    documents = Path(args.documents) if args.documents else DATA_DIR / "documents"
     if args.fresh:
-        shutil.rmtree(DATA_DIR / "landing", ignore_errors=True)
-        shutil.rmtree(documents, ignore_errors=True)
+        if not args.events:   # only the demo's own sample events; never a folder you named
+            shutil.rmtree(events, ignore_errors=True)
+        if not args.documents:
+            shutil.rmtree(documents, ignore_errors=True)
         for path in (warehouse, Path(f"{warehouse}.wal")):
             path.unlink(missing_ok=True)
     generator = runpy.run_path(str(DATA_DIR / "generate_sample_events.py"))
-    written = generator["generate"](catalog=DATA_DIR / "catalog", events=events)
+    written = generator["generate"](catalog=Path(args.catalog or DATA_DIR / "catalog"),
+                                    events=events)
     print(f"billing demo: sample usage in {events} ({written})", file=sys.stderr, flush=True)
     args.as_of = DEMO_AS_OF
-    args.catalog = str(DATA_DIR / "catalog")
+    args.catalog = args.catalog or str(DATA_DIR / "catalog")
     args.events = str(events)
     args.warehouse = str(warehouse)
     args.documents = str(documents)
@@ -183,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate sample usage, close the month, render PDFs")
-    demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    demo.add_argument("--fresh", action="store_true",
+                      help="start from an empty warehouse: delete the sample events, the "
+                           "warehouse and the PDFs first")
+    paths(demo)
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
