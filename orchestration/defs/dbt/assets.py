@@ -66,5 +66,8 @@ def billing_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                        settings: BillingSettings):
     """Metering, rating and invoicing: the dbt models, built (with their tests) in one call."""
     with scoped_environment(dbt_environment(settings)):  # dbt's process copies it at start
-        invocation = dbt.cli(["build"], context=context, target_path=dbt_target_path(settings))
+        # unit tests check the SQL against fixtures, not the data: `make build` and
+        # tests/test_dbt_unit_tests.py run them; a close only runs the data tests
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                             target_path=dbt_target_path(settings))
     yield from invocation.stream()

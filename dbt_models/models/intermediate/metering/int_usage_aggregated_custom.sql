@@ -1,6 +1,10 @@
 -- custom_agg: each custom metric's own SQL aggregate (its `custom_aggregator`, checked when
 -- the catalog loads) over the window's events, which expose value, properties, event_at and
 -- transaction_id.
+-- The refs below sit inside a catalog-dependent branch; dbt must know the parents whatever
+-- the catalog holds:
+-- depends_on: {{ ref('int_events_windowed') }}
+-- depends_on: {{ ref('int_charge_windows') }}
 {%- set custom_metrics = custom_aggregators() %}
 {%- if custom_metrics | length == 0 %}
 select
