@@ -1,5 +1,5 @@
-"""What an invoice template sees: plain frozen values, read from the warehouse beforehand.
-No SQL and no I/O here; amounts are integers in the currency's minor unit."""
+"""What an invoice or credit note template sees: plain frozen values, read from the warehouse
+beforehand. No SQL and no I/O here; amounts are integers in the currency's minor unit."""
 from __future__ import annotations
 
 import datetime as dt
@@ -79,3 +79,49 @@ class InvoiceDocument:
     prepaid_credit_amount_cents: int
     total_amount_cents: int
     catalog_version: str = ""
+
+
+@dataclass(frozen=True)
+class CreditNoteItem:
+    """One credited amount: the fee it credits (described as on the invoice) and how much."""
+    description: str
+    detail: str | None          # the credited fee's subscription and period, or its filter
+    amount_cents: int
+    taxes_rate: Decimal
+    note: str | None = None     # why this amount, e.g. "21 unused days"
+
+
+@dataclass(frozen=True)
+class CreditNoteDocument:
+    number: str
+    invoice_number: str         # the invoice it credits
+    reason: str                 # order_cancellation, order_change, … (CONTRACT.md §4)
+    currency: str
+    subunit_to_unit: int
+    exponent: int
+    locale: str
+    issuing_date: dt.date
+    issuer: Party
+    customer: Party
+    items: tuple[CreditNoteItem, ...]
+    items_amount_cents: int
+    coupons_adjustment_amount_cents: int
+    sub_total_excluding_taxes_amount_cents: int
+    taxes_amount_cents: int
+    total_amount_cents: int
+    credit_amount_cents: int
+    refund_amount_cents: int
+
+    @property
+    def reason_label(self) -> str:
+        return REASON_LABELS.get(self.reason, self.reason.replace("_", " ").capitalize())
+
+
+REASON_LABELS = {
+    "order_cancellation": "Order cancellation",
+    "order_change": "Order change",
+    "duplicated_charge": "Duplicated charge",
+    "product_unsatisfactory": "Product unsatisfactory",
+    "fraudulent_charge": "Fraudulent charge",
+    "other": "Other",
+}

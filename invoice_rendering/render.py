@@ -1,4 +1,5 @@
-"""Render an invoice document to PDF bytes."""
+"""Render an invoice or a credit note document to PDF bytes: one code path, one template per
+kind of document, the same partials, styles and resource fetcher."""
 from __future__ import annotations
 
 import functools
@@ -7,10 +8,19 @@ import jinja2
 from weasyprint import HTML
 
 from . import formatting
-from .context import InvoiceDocument
+from .context import CreditNoteDocument, InvoiceDocument
 from .fetcher import ASSETS_DIR, LocalAssetsOnly
 
 TEMPLATE = "invoice_v1.html.j2"
+CREDIT_NOTE_TEMPLATE = "credit_note_v1.html.j2"
+
+Document = InvoiceDocument | CreditNoteDocument
+
+# the template of each kind of document, and the name the template knows it by
+_TEMPLATES: dict[type, tuple[str, str]] = {
+    InvoiceDocument: (TEMPLATE, "invoice"),
+    CreditNoteDocument: (CREDIT_NOTE_TEMPLATE, "credit_note"),
+}
 
 
 @functools.cache
@@ -27,7 +37,9 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_invoice_html(document: InvoiceDocument) -> str:
+def render_html(document: Document) -> str:
+    template, name = _TEMPLATES[type(document)]
+
     def money(cents: int) -> str:
         return formatting.money(cents, document.currency, document.subunit_to_unit,
                                 document.exponent, document.locale)
@@ -36,11 +48,16 @@ def render_invoice_html(document: InvoiceDocument) -> str:
         return formatting.unit_price(value, document.currency, document.exponent,
                                      document.locale)
 
-    return environment().get_template(TEMPLATE).render(
-        invoice=document, money=money, unit_price=unit_price, locale=document.locale)
+    return environment().get_template(template).render(
+        {name: document}, money=money, unit_price=unit_price, locale=document.locale)
 
 
-def render_invoice_pdf(document: InvoiceDocument) -> bytes:
-    html = render_invoice_html(document)
+def render_pdf(document: Document) -> bytes:
+    html = render_html(document)
     return HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/",
                 url_fetcher=LocalAssetsOnly()).write_pdf()
+
+
+# the names invoices were rendered by before credit notes had PDFs
+render_invoice_html = render_html
+render_invoice_pdf = render_pdf

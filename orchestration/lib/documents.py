@@ -1,9 +1,11 @@
-"""Invoice PDFs from the final tables.
+"""Invoice and credit note PDFs from the final tables.
 
-The documents are rendered from `invoices`, `fees` and `invoice_taxes` (never recomputed):
-what the PDF shows is what the warehouse holds. A finalized invoice never changes, so its PDF
-is rendered once; `documents.rendered` (in the warehouse) records which file holds which
-invoice, so a PDF left by another warehouse is never mistaken for this one's.
+The documents are rendered from `invoices`, `fees`, `invoice_taxes` and `credit_notes` (never
+recomputed): what the PDF shows is what the warehouse holds. A finalized invoice never changes,
+nor does a credit note (the table is append-only), so each PDF is rendered once;
+`documents.rendered` (in the warehouse) records which file holds which document, so a PDF left
+by another warehouse is never mistaken for this one's. Both kinds go through one code path:
+load the pending documents, render them (in a process pool when there are many), record them.
 """
 from __future__ import annotations
 
@@ -11,22 +13,46 @@ import concurrent.futures
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from invoice_rendering import Address, FeeLine, InvoiceDocument, Party, TaxLine
+from invoice_rendering import (Address, CreditNoteDocument, CreditNoteItem, FeeLine,
+                               InvoiceDocument, Party, TaxLine)
+
+INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
+# the folder of each kind of document, under the documents folder
+FOLDERS = {INVOICE: "invoices", CREDIT_NOTE: "credit_notes"}
 
 DOCUMENTS_DDL = """
 create schema if not exists documents;
 create table if not exists documents.rendered (
-    invoice_id varchar primary key,
+    document_type varchar not null,     -- invoice | credit_note
+    document_id varchar not null,       -- invoice_id or credit_note_id
     number varchar not null,
     path varchar not null,
-    sha256 varchar not null
+    sha256 varchar not null,
+    primary key (document_type, document_id)
 );
+"""
+
+# documents.rendered before credit notes had PDFs: one row per invoice, keyed by invoice_id
+_MIGRATE_INVOICE_ONLY_SQL = """
+create table documents.rendered_by_type (
+    document_type varchar not null,
+    document_id varchar not null,
+    number varchar not null,
+    path varchar not null,
+    sha256 varchar not null,
+    primary key (document_type, document_id)
+);
+insert into documents.rendered_by_type
+select 'invoice', invoice_id, number, path, sha256 from documents.rendered;
+drop table documents.rendered;
+alter table documents.rendered_by_type rename to rendered;
 """
 
 _INVOICES_SQL = """
@@ -65,7 +91,7 @@ with filters as (
     group by pricing_id
 )
 select
-    fees.invoice_id, fees.fee_type, fees.charge_model, fees.display_name,
+    fees.fee_id, fees.invoice_id, fees.fee_type, fees.charge_model, fees.display_name,
     fees.billable_metric_name, fees.billable_metric_code, fees.external_subscription_id,
     fees.group_key, fees.is_true_up, fees.units, fees.precise_amount_cents, fees.amount_cents,
     fees.taxes_rate, filters.filter_text,
@@ -74,7 +100,7 @@ select
 from main.fees as fees
 inner join main.invoices as invoices using (invoice_id)
 left join filters using (pricing_id)
-where fees.invoice_id in (select unnest(?))
+where fees.{key} in (select unnest(?))
 order by fees.invoice_id, fees.fee_type desc, fees.billable_metric_code, fees.pricing_id,
     fees.group_key, fees.is_true_up, fees.fee_id
 """
@@ -84,6 +110,27 @@ select invoice_id, tax_name, tax_rate, taxable_amount_cents, amount_cents
 from main.invoice_taxes
 where invoice_id in (select unnest(?))
 order by invoice_id, tax_code
+"""
+
+_CREDIT_NOTES_SQL = """
+select
+    credit_notes.credit_note_id, credit_notes.number, credit_notes.invoice_number,
+    credit_notes.reason, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
+    coalesce(customers.document_locale, 'en') as locale, credit_notes.issuing_date,
+    credit_notes.fee_id, credit_notes.unused_days, credit_notes.item_amount_cents,
+    credit_notes.coupons_adjustment_amount_cents,
+    credit_notes.sub_total_excluding_taxes_amount_cents, credit_notes.taxes_amount_cents,
+    credit_notes.total_amount_cents, credit_notes.credit_amount_cents,
+    credit_notes.refund_amount_cents,
+    credit_notes.external_customer_id, customers.customer_name, customers.legal_name,
+    customers.legal_number, customers.tax_identification_number, customers.email,
+    customers.address_line1, customers.address_line2, customers.zipcode, customers.city,
+    customers.state, customers.country
+from main.credit_notes as credit_notes
+inner join reference.currencies as currencies using (currency)
+left join staging.stg_catalog__customers as customers using (external_customer_id)
+where credit_notes.credit_note_id in (select unnest(?))
+order by credit_notes.credit_note_id
 """
 
 _ORGANIZATION_SQL = """
@@ -126,18 +173,32 @@ def _fee_line(row: dict, subunit_to_unit: int) -> FeeLine:
                    fee_type=row["fee_type"], charge_model=row["charge_model"])
 
 
-def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> list[
-        tuple[str, InvoiceDocument]]:
-    if not invoice_ids:
-        return []
+def _issuer(con: duckdb.DuckDBPyConnection) -> Party:
     org = _rows(con, _ORGANIZATION_SQL)[0]
-    issuer = Party(
+    return Party(
         name=org["name"], legal_name=org["legal_name"], legal_number=org["legal_number"],
         tax_identification_number=org["tax_identification_number"], email=org["email"],
         address=Address(org["address_line1"], org["address_line2"], org["zipcode"], org["city"],
                         org["state"], org["country"]))
+
+
+def _customer(row: dict) -> Party:
+    return Party(
+        name=row["customer_name"] or row["external_customer_id"],
+        legal_name=row["legal_name"], legal_number=row["legal_number"],
+        tax_identification_number=row["tax_identification_number"], email=row["email"],
+        address=Address(row["address_line1"], row["address_line2"], row["zipcode"],
+                        row["city"], row["state"], row["country"]),
+        external_id=row["external_customer_id"])
+
+
+def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> list[
+        tuple[str, InvoiceDocument]]:
+    if not invoice_ids:
+        return []
+    issuer = _issuer(con)
     fees: dict[str, list[dict]] = {}
-    for row in _rows(con, _FEES_SQL, [invoice_ids]):
+    for row in _rows(con, _FEES_SQL.format(key="invoice_id"), [invoice_ids]):
         fees.setdefault(row["invoice_id"], []).append(row)
     taxes: dict[str, list[TaxLine]] = {}
     for row in _rows(con, _TAXES_SQL, [invoice_ids]):
@@ -146,19 +207,12 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
             int(row["amount_cents"])))
     documents = []
     for row in _rows(con, _INVOICES_SQL, [invoice_ids]):
-        customer = Party(
-            name=row["customer_name"] or row["external_customer_id"],
-            legal_name=row["legal_name"], legal_number=row["legal_number"],
-            tax_identification_number=row["tax_identification_number"], email=row["email"],
-            address=Address(row["address_line1"], row["address_line2"], row["zipcode"],
-                            row["city"], row["state"], row["country"]),
-            external_id=row["external_customer_id"])
         documents.append((row["invoice_id"], InvoiceDocument(
             number=row["number"], status=row["status"], invoice_type=row["invoice_type"],
             currency=row["currency"], subunit_to_unit=row["subunit_to_unit"],
             exponent=row["exponent"], locale=row["locale"], issuing_date=row["issuing_date"],
             payment_due_date=row["payment_due_date"], period_from=row["period_from"],
-            period_to=row["period_to"], issuer=issuer, customer=customer,
+            period_to=row["period_to"], issuer=issuer, customer=_customer(row),
             fees=tuple(_fee_line(f, row["subunit_to_unit"]) for f in fees.get(row["invoice_id"],
                                                                                [])),
             taxes=tuple(taxes.get(row["invoice_id"], [])),
@@ -174,11 +228,52 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
     return documents
 
 
-def _render_to(args: tuple[InvoiceDocument, str]) -> str:
-    from invoice_rendering import render_invoice_pdf
+def _credit_note_item(row: dict, fee: dict | None) -> CreditNoteItem:
+    """The credited fee, described as its invoice line describes it, with the credited amount."""
+    if fee is None:  # not expected: the credited fee is on a finalized invoice
+        description, detail, rate = "Credited fee", row["fee_id"], Decimal(0)
+    else:
+        line = _fee_line(fee, row["subunit_to_unit"])
+        description, detail, rate = line.description, line.detail, line.taxes_rate
+    days = row["unused_days"]
+    note = None if days is None else f"{days} unused day{'' if days == 1 else 's'}"
+    return CreditNoteItem(description=description, detail=detail,
+                          amount_cents=int(row["item_amount_cents"]), taxes_rate=rate, note=note)
+
+
+def load_credit_notes(con: duckdb.DuckDBPyConnection, credit_note_ids: list[str]) -> list[
+        tuple[str, CreditNoteDocument]]:
+    if not credit_note_ids:
+        return []
+    issuer = _issuer(con)
+    notes = _rows(con, _CREDIT_NOTES_SQL, [credit_note_ids])
+    fees = {row["fee_id"]: row for row in _rows(
+        con, _FEES_SQL.format(key="fee_id"), [sorted({n["fee_id"] for n in notes})])}
+    documents = []
+    for row in notes:
+        items = (_credit_note_item(row, fees.get(row["fee_id"])),)
+        documents.append((row["credit_note_id"], CreditNoteDocument(
+            number=row["number"] or row["credit_note_id"], invoice_number=row["invoice_number"],
+            reason=row["reason"], currency=row["currency"],
+            subunit_to_unit=row["subunit_to_unit"], exponent=row["exponent"],
+            locale=row["locale"], issuing_date=row["issuing_date"], issuer=issuer,
+            customer=_customer(row), items=items,
+            items_amount_cents=sum(item.amount_cents for item in items),
+            coupons_adjustment_amount_cents=int(row["coupons_adjustment_amount_cents"]),
+            sub_total_excluding_taxes_amount_cents=int(
+                row["sub_total_excluding_taxes_amount_cents"]),
+            taxes_amount_cents=int(row["taxes_amount_cents"]),
+            total_amount_cents=int(row["total_amount_cents"]),
+            credit_amount_cents=int(row["credit_amount_cents"]),
+            refund_amount_cents=int(row["refund_amount_cents"]))))
+    return documents
+
+
+def _render_to(args: tuple[InvoiceDocument | CreditNoteDocument, str]) -> str:
+    from invoice_rendering import render_pdf
 
     document, path = args
-    pdf = render_invoice_pdf(document)
+    pdf = render_pdf(document)
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "wb") as f:
         f.write(pdf)
@@ -191,20 +286,50 @@ class RenderResult:
     rendered: int
     already_rendered: int
     folder: Path
+    rendered_by_type: dict[str, int] = field(default_factory=dict)
 
 
-def render_pending_invoices(con: duckdb.DuckDBPyConnection, folder: Path,
-                            workers: int = 2) -> RenderResult:
-    """Render the PDF of every finalized invoice that has none yet in this warehouse."""
+def _ensure_documents_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DOCUMENTS_DDL)
-    folder.mkdir(parents=True, exist_ok=True)
-    rendered = {row[0]: row[1] for row in con.execute(
-        "select invoice_id, path from documents.rendered").fetchall()}
-    pending = [row[0] for row in con.execute(
-        "select invoice_id from main.invoices where status = 'finalized' order by invoice_id"
-    ).fetchall() if row[0] not in rendered or not Path(rendered[row[0]]).exists()]
-    documents = load_documents(con, pending)
-    jobs = [(doc, str(folder / f"{doc.number}.pdf")) for _, doc in documents]
+    columns = {row[0] for row in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'documents' and table_name = 'rendered'").fetchall()}
+    if "document_type" not in columns:  # a warehouse whose PDFs were all invoices
+        con.execute("begin transaction")
+        try:
+            con.execute(_MIGRATE_INVOICE_ONLY_SQL)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+
+
+# what is due a document: every finalized invoice, every credit note (issued once, never changed)
+_DUE_SQL = {
+    INVOICE: "select invoice_id from main.invoices where status = 'finalized' order by invoice_id",
+    CREDIT_NOTE: "select credit_note_id from main.credit_notes order by credit_note_id",
+}
+_LOADERS = {INVOICE: load_documents, CREDIT_NOTE: load_credit_notes}
+
+
+def render_pending_documents(con: duckdb.DuckDBPyConnection, root: Path,
+                             workers: int = 2) -> RenderResult:
+    """Render the PDF of every finalized invoice and every credit note that has none yet in
+    this warehouse, into root/invoices/<number>.pdf and root/credit_notes/<number>.pdf."""
+    _ensure_documents_table(con)
+    rendered = {(row[0], row[1]): row[2] for row in con.execute(
+        "select document_type, document_id, path from documents.rendered").fetchall()}
+    keys: list[tuple[str, str]] = []
+    jobs: list[tuple[InvoiceDocument | CreditNoteDocument, str]] = []
+    for document_type, loader in _LOADERS.items():
+        pending = [row[0] for row in con.execute(_DUE_SQL[document_type]).fetchall()
+                   if (document_type, row[0]) not in rendered
+                   or not Path(rendered[(document_type, row[0])]).exists()]
+        folder = root / FOLDERS[document_type]
+        folder.mkdir(parents=True, exist_ok=True)
+        for document_id, document in loader(con, pending):
+            keys.append((document_type, document_id))
+            jobs.append((document, str(folder / f"{document.number}.pdf")))
     if len(jobs) > 4 and workers > 1:
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
             digests = list(pool.map(_render_to, jobs, chunksize=4))
@@ -212,7 +337,11 @@ def render_pending_invoices(con: duckdb.DuckDBPyConnection, folder: Path,
         digests = [_render_to(job) for job in jobs]
     if jobs:
         con.executemany(
-            "insert or replace into documents.rendered values (?, ?, ?, ?)",
-            [(invoice_id, doc.number, path, digest)
-             for (invoice_id, doc), (_, path), digest in zip(documents, jobs, digests)])
-    return RenderResult(rendered=len(jobs), already_rendered=len(rendered), folder=folder)
+            "insert or replace into documents.rendered values (?, ?, ?, ?, ?)",
+            [(document_type, document_id, document.number, path, digest)
+             for (document_type, document_id), (document, path), digest
+             in zip(keys, jobs, digests)])
+    by_type = {document_type: sum(1 for key in keys if key[0] == document_type)
+               for document_type in _LOADERS}
+    return RenderResult(rendered=len(jobs), already_rendered=len(rendered), folder=root,
+                        rendered_by_type=by_type)
