@@ -5,6 +5,10 @@
 -- graduated or volume price still bills its first tier's flat amount then). The metric's
 -- rounding (round, ceil or floor at rounding_precision decimals) applies to the units of the
 -- period (LAGO_RULES.md §3).
+--
+-- For a prorated charge on a recurring metric, `units` stay the full units (what the fee
+-- shows, as Lago's full_units_number) and `prorated_units` (int_usage_prorated) are what the
+-- price applies to; prorated_units is null for every other charge.
 with
 
 windows as (
@@ -63,6 +67,12 @@ usage as (
 
 ),
 
+prorated as (
+
+    select * from {{ ref('int_usage_prorated') }}
+
+),
+
 rounded as (
 
     select
@@ -71,10 +81,18 @@ rounded as (
         usage.group_key,
         {{ round_units('usage.units', 'windows.rounding_function', 'windows.rounding_precision') }}
             as units,
-        cast(usage.events_count as bigint) as events_count
+        cast(usage.events_count as bigint) as events_count,
+        case when windows.is_prorated then
+            {{ round_units('coalesce(prorated.prorated_units, 0)', 'windows.rounding_function',
+                           'windows.rounding_precision') }}
+        end as prorated_units
 
     from usage
     inner join windows using (window_id)
+    left join prorated
+        on usage.window_id = prorated.window_id
+        and usage.pricing_id = prorated.pricing_id
+        and usage.group_key is not distinct from prorated.group_key
 
 )
 

@@ -1,4 +1,7 @@
 -- sum_agg: the sum of the field over the window; negative values count (LAGO_RULES.md §3).
+-- A recurring metric's window holds every event since the subscription's first
+-- (int_events_windowed.before_window), so its units are the running total at the window's
+-- end and its events_count counts them all, as Lago's recurring sum does.
 select
     events.window_id,
     events.pricing_id,

@@ -2,6 +2,9 @@
 -- Each event adds its value, or removes it with properties.operation_type = 'remove'; an
 -- operation repeating the value's previous one changes nothing, so a value is present when
 -- its last operation is an add (getlago/lago-api Postgres UniqueCountQuery).
+-- A recurring metric's window holds every event since the subscription's first
+-- (int_events_windowed.before_window): the values still present at the window's end count,
+-- whenever they were added.
 with
 
 events as (

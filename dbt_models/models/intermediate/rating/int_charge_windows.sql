@@ -1,6 +1,11 @@
 -- One row per in-arrears charge per billing-period part due: the usage window a charge fee
 -- prices (LAGO_RULES.md §6: the charges period, from the exact start instant to the end of
 -- the period or the termination).
+--
+-- A recurring metric's window reaches back to the subscription's first event
+-- (`carries_over`): its usage is the state at the window's end, not the window's own events
+-- (LAGO_RULES.md §3, docs/billing-rules.md "Recurring metrics"). A prorated charge on it
+-- (`is_prorated`) prices each unit by the days it existed in the window.
 with
 
 items as (
@@ -46,6 +51,7 @@ windows as (
         items.charges_to_datetime,
         items.period_days,
         items.billed_days,
+        items.timezone,
         charges.charge_id,
         charges.charge_position,
         charges.billable_metric_code,
@@ -58,7 +64,10 @@ windows as (
         metrics.rounding_function,
         metrics.rounding_precision,
         metrics.recurring,
-        filtered_charges.charge_id is not null as has_filters
+        filtered_charges.charge_id is not null as has_filters,
+        coalesce(metrics.recurring, false) as carries_over,
+        coalesce(metrics.recurring, false) and coalesce(charges.prorated, false)
+            and metrics.aggregation_type in ('sum_agg', 'unique_count_agg') as is_prorated
 
     from items
     inner join charges using (plan_code)

@@ -4,6 +4,11 @@
 -- event per charge window per price (a filtered charge's price buckets,
 -- int_charge_filter_conditions) and pricing group. An event that several charges of a plan
 -- price appears once for each, as in Lago.
+--
+-- A recurring metric's window (int_charge_windows.carries_over) also holds every earlier
+-- event of the subscription's external id, flagged `before_window`: its usage is the state
+-- at the window's end (LAGO_RULES.md §3). Events are never re-keyed to a plan, so the state
+-- carries over plan changes too, as in Lago.
 with
 
 windows as (
@@ -43,13 +48,14 @@ in_window as (
         events.value_text,
         events.operation_type,
         events.precise_total_amount_cents,
-        events.properties
+        events.properties,
+        events.event_at < windows.charges_from_datetime as before_window
 
     from events
     inner join windows
         on events.external_subscription_id = windows.external_subscription_id
         and events.billable_metric_code = windows.billable_metric_code
-        and events.event_at >= windows.charges_from_datetime
+        and (events.event_at >= windows.charges_from_datetime or windows.carries_over)
         and events.event_at <= windows.charges_to_datetime
 
 ),
@@ -125,7 +131,8 @@ grouped as (
         bucketed.value_text,
         bucketed.operation_type,
         bucketed.precise_total_amount_cents,
-        bucketed.properties
+        bucketed.properties,
+        bucketed.before_window
 
     from bucketed
     inner join pricings using (pricing_id)

@@ -1,4 +1,5 @@
--- standard: units x unit price (LAGO_RULES.md §5).
+-- standard: units x unit price (LAGO_RULES.md §5). A prorated charge prices its prorated
+-- units (int_usage_aggregated.prorated_units) and shows its full units.
 with
 
 usage as (
@@ -25,7 +26,7 @@ select
     usage.group_key,
     usage.units,
     usage.events_count,
-    cast(usage.units * pricings.amount as decimal(38, 12)) as amount
+    cast(coalesce(usage.prorated_units, usage.units) * pricings.amount as decimal(38, 12)) as amount
 
 from usage
 inner join windows using (window_id)
