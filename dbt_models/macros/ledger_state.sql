@@ -53,3 +53,37 @@
         select invoice_id, external_customer_id, billing_at from {{ ledger }}
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  finalized_coupon_credits(): one row per coupon credit of a finalized invoice:
+    invoice_id, external_customer_id, billing_at, applied_coupon_id, amount_cents.
+  What a coupon already gave (a once fixed_amount coupon's consumed amount, a recurring
+  coupon's invoices) is read from here, so a later close carries it on. A ledger written
+  before coupons existed has no applied_coupons column: nothing was credited then.
+#}
+{% macro finalized_coupon_credits() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- set columns = adapter.get_columns_in_relation(ledger) | map(attribute='name') | list
+        if ledger is not none else [] -%}
+    {%- if 'applied_coupons' not in columns -%}
+        select
+            cast(null as varchar) as invoice_id,
+            cast(null as varchar) as external_customer_id,
+            cast(null as timestamptz) as billing_at,
+            cast(null as varchar) as applied_coupon_id,
+            cast(null as bigint) as amount_cents
+        where false
+    {%- else -%}
+        select
+            invoice_id,
+            external_customer_id,
+            billing_at,
+            credit.applied_coupon_id,
+            credit.amount_cents
+        from (
+            select invoice_id, external_customer_id, billing_at,
+                unnest(applied_coupons) as credit
+            from {{ ledger }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -393,3 +393,48 @@ class Subscription(Document):
     # force at subscription_at for the subscription's whole life).
     follow_plan_updates: Annotated[bool, BeforeValidator(
         lambda v: False if v is None else v)] = False   # an empty cell of a table is false
+
+
+# --- coupons (Lago's coupon and applied coupon objects) -----------------------------------------
+
+
+class CouponAppliesTo(Document):
+    plan_codes: Codes | None = None
+    billable_metric_codes: Codes | None = None
+
+
+class Coupon(Document):
+    # limited_plans / limited_billable_metrics are what Lago derives from applies_to.
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "id", "lago_id", "created_at", "description", "limited_plans",
+        "limited_billable_metrics", "terminated_at", "plan_codes", "billable_metric_codes"})
+
+    code: str
+    name: str | None = None
+    coupon_type: Literal["fixed_amount", "percentage"]
+    amount_cents: Cents | None = None
+    amount_currency: str | None = None
+    percentage_rate: Amount | None = None
+    frequency: Literal["once", "recurring", "forever"] = "once"
+    frequency_duration: Count | None = None
+    reusable: bool = True
+    expiration: Literal["no_expiration", "time_limit"] = "no_expiration"
+    expiration_at: Instant | None = None
+    applies_to: CouponAppliesTo | None = None
+
+
+class AppliedCoupon(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "id", "lago_id", "lago_coupon_id", "lago_customer_id", "status",
+        "frequency_duration_remaining", "amount_cents_remaining", "terminated_at"})
+
+    external_customer_id: str
+    coupon_code: str
+    # when the coupon was applied to the customer: it applies to invoices issued from then on
+    created_at: Instant
+    # the overrides Lago's apply_coupon accepts (a field left out keeps the coupon's value)
+    amount_cents: Cents | None = None
+    amount_currency: str | None = None
+    percentage_rate: Amount | None = None
+    frequency: Literal["once", "recurring", "forever"] | None = None
+    frequency_duration: Count | None = None

@@ -20,7 +20,8 @@ from .validate import Catalog
 CATALOG_TABLES = (
     "organization", "taxes", "billable_metrics", "billable_metric_filters", "plans",
     "plan_usage_thresholds", "charges", "charge_pricings", "charge_filter_values", "charge_tiers",
-    "customers", "subscriptions", "plan_changes", "applied_taxes",
+    "customers", "subscriptions", "plan_changes", "applied_taxes", "coupons", "coupon_targets",
+    "applied_coupons",
 )
 
 DEC = pa.decimal128(38, 12)
@@ -203,6 +204,38 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
 
     add("applied_taxes", [("owner_type", STR), ("owner_id", STR), ("tax_code", STR)],
         applied_taxes)
+
+    # Coupons: the coupon as defined, the plans or metrics it is limited to, and each
+    # application to a customer with the values in force (its overrides, else the coupon's).
+    coupons, targets = [], []
+    for c in catalog.coupons:
+        scope = c.applies_to
+        plan_codes = (scope.plan_codes or []) if scope else []
+        metric_codes = (scope.billable_metric_codes or []) if scope else []
+        limitation = ("billable_metrics" if metric_codes else "plans" if plan_codes else None)
+        coupons.append((
+            c.code, c.name or c.code, c.coupon_type, c.amount_cents, c.amount_currency,
+            _dec(c.percentage_rate), c.frequency, c.frequency_duration, c.reusable,
+            c.expiration, c.expiration_at, limitation,
+        ))
+        targets += [(c.code, "plan", code) for code in dict.fromkeys(plan_codes)]
+        targets += [(c.code, "billable_metric", code) for code in dict.fromkeys(metric_codes)]
+    add("coupons", [
+        ("coupon_code", STR), ("name", STR), ("coupon_type", STR), ("amount_cents", INT),
+        ("amount_currency", STR), ("percentage_rate", DEC), ("frequency", STR),
+        ("frequency_duration", INT), ("reusable", BOOL), ("expiration", STR),
+        ("expiration_at", TS), ("limitation", STR)], coupons)
+    add("coupon_targets", [("coupon_code", STR), ("target_type", STR), ("target_code", STR)],
+        targets)
+    add("applied_coupons", [
+        ("applied_coupon_id", STR), ("position", INT), ("external_customer_id", STR),
+        ("coupon_code", STR), ("created_at", TS), ("coupon_type", STR), ("amount_cents", INT),
+        ("amount_currency", STR), ("percentage_rate", DEC), ("frequency", STR),
+        ("frequency_duration", INT)], [(
+            a.applied_coupon_id, a.position, a.external_customer_id, a.coupon_code,
+            a.created_at, a.coupon_type, a.amount_cents, a.amount_currency,
+            _dec(a.percentage_rate), a.frequency, a.frequency_duration,
+        ) for a in catalog.applied_coupons])
 
     return {name: pa.Table.from_pylist(
         [dict(zip([c for c, _ in cols], row)) for row in rows],

@@ -27,8 +27,8 @@ from .resolve import (
     PlanFamily, apply_overrides, followed_versions, has_overrides, instant_text, version_codes,
 )
 from .schema import (
-    BillableMetric, Charge, ChargeProperties, Customer, Document, Organization, Plan,
-    Subscription, Tax, _to_instant,
+    AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon, Customer, Document,
+    Organization, Plan, Subscription, Tax, _to_instant,
 )
 
 CURRENCIES_CSV = Path(__file__).resolve().parents[3] / "dbt_models" / "seeds" / "currencies.csv"
@@ -42,11 +42,13 @@ DOCUMENTS: dict[str, tuple[type[Document], str | None, str]] = {
     "plans": (Plan, "code", "plan"),
     "customers": (Customer, "external_id", "customer"),
     "subscriptions": (Subscription, "external_id", "subscription"),
+    "coupons": (Coupon, "code", "coupon"),
+    "applied_coupons": (AppliedCoupon, None, "applied coupon"),
 }
 # Documents of later features: accepted here so that a catalog written for them loads; the
 # features that read them validate them.
 LATER_DOCUMENTS = {
-    "coupons", "applied_coupons", "add_ons", "one_off_invoices", "wallets", "credit_notes",
+    "add_ons", "one_off_invoices", "wallets", "credit_notes",
 }
 TABULAR_DOCUMENTS = {"customers", "subscriptions"}  # may also come as Parquet or CSV
 
@@ -76,6 +78,29 @@ class Catalog:
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     plan_parents: dict[str, str] = field(default_factory=dict)
+    coupons: list[Coupon] = field(default_factory=list)
+    # applied_coupons.yaml in file order, each with the coupon's values its overrides leave
+    applied_coupons: list["ResolvedAppliedCoupon"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResolvedAppliedCoupon:
+    """A coupon applied to a customer, with the values in force: the application's overrides
+    (amount_cents, amount_currency, percentage_rate, frequency, frequency_duration), else the
+    coupon's. `applied_coupon_id` is `<customer>/<coupon>`, `#n` for the nth application of a
+    reusable coupon to the same customer."""
+
+    applied_coupon_id: str
+    position: int
+    external_customer_id: str
+    coupon_code: str
+    created_at: dt.datetime
+    coupon_type: str
+    amount_cents: int | None
+    amount_currency: str | None
+    percentage_rate: Decimal | None
+    frequency: str
+    frequency_duration: int | None
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -191,6 +216,8 @@ def _message(error: dict) -> str:
 
 def _label(stem: str, key: str | None, item: Any, index: int) -> str:
     _, _, noun = DOCUMENTS[stem]
+    if stem == "applied_coupons":
+        return _applied_label(item, index)
     if key and isinstance(item, dict) and item.get(key) not in (None, ""):
         if stem == "plans" and item.get("effective_from") is not None:
             try:
@@ -202,7 +229,9 @@ def _label(stem: str, key: str | None, item: Any, index: int) -> str:
     return f"{noun} #{index + 1}" if key else noun
 
 
-def _parse(stem: str, items: list, issues: list[CatalogIssue], warnings: list[str]) -> list:
+def _parse(stem: str, items: list, issues: list[CatalogIssue], warnings: list[str],
+           indexed: bool = False) -> list:
+    """The objects that parse (with indexed=True, as (position in the file, object))."""
     model, key, _ = DOCUMENTS[stem]
     file = f"{stem}.yaml"
     parsed = []
@@ -218,7 +247,7 @@ def _parse(stem: str, items: list, issues: list[CatalogIssue], warnings: list[st
                 issues.append(CatalogIssue(file, label, _path(error["loc"]), _message(error)))
             continue
         _warn_unknown_fields(obj, file, label, "", warnings)
-        parsed.append(obj)
+        parsed.append((index, obj) if indexed else obj)
     return parsed
 
 
@@ -489,7 +518,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
     folder = Path(folder)
     issues: list[CatalogIssue] = []
     docs, version, warnings = _read_documents(folder, issues)
-    parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings) for stem in DOCUMENTS}
+    parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings,
+                           indexed=stem == "applied_coupons") for stem in DOCUMENTS}
     chk = _Checker(issues)
 
     orgs = parsed["organization"]
@@ -570,6 +600,12 @@ def validate_catalog(folder: str | Path) -> Catalog:
         resolved[sub.external_id] = _resolve_subscription(chk, sub, families, metrics, taxes,
                                                           derived, parents)
 
+    coupons = chk.unique("coupons.yaml", "coupon", parsed["coupons"], "code")
+    for coupon in coupons.values():
+        _check_coupon(chk, coupon, families, metrics)
+    applied = _check_applied_coupons(chk, parsed["applied_coupons"], docs.get(
+        "applied_coupons", []), coupons, customers, currency_of)
+
     if issues:
         raise CatalogError(issues, str(folder))
     concrete = [plan for family in families.values() for plan in family.versions]
@@ -579,6 +615,7 @@ def validate_catalog(folder: str | Path) -> Catalog:
         customers=list(customers.values()),
         subscriptions=[resolved[s.external_id] for s in subscriptions.values()],
         version=version, warnings=warnings, raw=docs, plan_parents=parents,
+        coupons=list(coupons.values()), applied_coupons=applied,
     )
 
 
@@ -642,3 +679,126 @@ def _resolve_subscription(chk: _Checker, sub: Subscription, families: dict[str, 
     if sub.follow_plan_updates:
         changes += followed_versions(sub, anchor, stretches)
     return sub.model_copy(update={"plan_code": code, "plan_changes": changes})
+
+
+# --- coupons ------------------------------------------------------------------------------------
+
+
+def _applied_label(item: Any, index: int) -> str:
+    """`applied coupon #2 (customer "cus_a", coupon "welcome")`: the entry has no code."""
+    label = f"applied coupon #{index + 1}"
+    if isinstance(item, dict):
+        names = [f'{noun} "{item[key]}"' for key, noun in
+                 (("external_customer_id", "customer"), ("coupon_code", "coupon"))
+                 if item.get(key) not in (None, "")]
+        if names:
+            label += f" ({', '.join(names)})"
+    return label
+
+
+def _check_coupon(chk: _Checker, coupon: Coupon, families: dict, metrics: dict) -> None:
+    """A coupon's own rules (Lago's coupon validations): what each type and frequency needs,
+    and the codes its applies_to names."""
+    file, obj = "coupons.yaml", f'coupon "{coupon.code}"'
+    if coupon.coupon_type == "fixed_amount":
+        if coupon.amount_cents is None:
+            chk.add(file, obj, "amount_cents", "is required for a fixed_amount coupon")
+        if coupon.amount_currency is None:
+            chk.add(file, obj, "amount_currency", "is required for a fixed_amount coupon")
+        chk.currency(file, obj, "amount_currency", coupon.amount_currency)
+    else:
+        if coupon.percentage_rate is None:
+            chk.add(file, obj, "percentage_rate", "is required for a percentage coupon")
+        elif coupon.percentage_rate > 100:
+            chk.add(file, obj, "percentage_rate",
+                    f"must be at most 100 (percent), got {coupon.percentage_rate}")
+    if coupon.frequency == "recurring" and not coupon.frequency_duration:
+        chk.add(file, obj, "frequency_duration",
+                "is required for a recurring coupon: the number of invoices it applies to "
+                "(at least 1)")
+    if coupon.expiration == "time_limit" and coupon.expiration_at is None:
+        chk.add(file, obj, "expiration_at", "is required when expiration is time_limit")
+    scope = coupon.applies_to
+    if scope is not None:
+        chk.codes(file, obj, "applies_to.plan_codes", scope.plan_codes, families, "plan")
+        chk.codes(file, obj, "applies_to.billable_metric_codes", scope.billable_metric_codes,
+                  metrics, "billable metric")
+        if scope.plan_codes and scope.billable_metric_codes:
+            chk.add(file, obj, "applies_to",
+                    "limit a coupon to plans or to billable metrics, not both (Lago allows "
+                    "one limitation type)")
+
+
+def _check_applied_coupons(chk: _Checker, parsed: list[tuple[int, AppliedCoupon]], raw: list,
+                           coupons: dict[str, Coupon], customers: dict,
+                           currency_of: dict[str, tuple[str, str]],
+                           ) -> list[ResolvedAppliedCoupon]:
+    """Each application names a known customer and coupon; its overrides must fit the coupon's
+    type; a non-reusable coupon is applied once per customer; a coupon past its expiration_at
+    can no longer be applied; a fixed_amount coupon is in the customer's currency (Lago's
+    apply_coupon refuses each of these)."""
+    file = "applied_coupons.yaml"
+    resolved: list[ResolvedAppliedCoupon] = []
+    applied_count: dict[tuple[str, str], int] = {}
+    for position, applied in parsed:
+        obj = _applied_label(raw[position], position)
+        customer_ok = applied.external_customer_id in customers
+        if not customer_ok:
+            chk.add(file, obj, "external_customer_id",
+                    _unknown("customer", applied.external_customer_id, customers))
+        coupon = coupons.get(applied.coupon_code)
+        if coupon is None:
+            chk.add(file, obj, "coupon_code", _unknown("coupon", applied.coupon_code, coupons))
+            continue
+        fixed = coupon.coupon_type == "fixed_amount"
+        if fixed and applied.percentage_rate is not None:
+            chk.add(file, obj, "percentage_rate",
+                    f"coupon {coupon.code!r} is fixed_amount: override amount_cents instead")
+        if not fixed and (applied.amount_cents is not None or applied.amount_currency is not None):
+            chk.add(file, obj, "amount_cents" if applied.amount_cents is not None
+                    else "amount_currency",
+                    f"coupon {coupon.code!r} is a percentage coupon: override percentage_rate "
+                    f"instead")
+        rate = applied.percentage_rate if applied.percentage_rate is not None \
+            else coupon.percentage_rate
+        if not fixed and rate is not None and rate > 100:
+            chk.add(file, obj, "percentage_rate", f"must be at most 100 (percent), got {rate}")
+        currency = (applied.amount_currency or coupon.amount_currency) if fixed else None
+        chk.currency(file, obj, "amount_currency", applied.amount_currency)
+        known = currency_of.get(applied.external_customer_id)
+        if fixed and currency and known and known[0] != currency:
+            chk.add(file, obj, "amount_currency" if applied.amount_currency else "coupon_code",
+                    f"the coupon is in {currency}, but customer "
+                    f"{applied.external_customer_id!r} is billed in {known[0]}; a fixed_amount "
+                    f"coupon must be in the customer's currency")
+        frequency = applied.frequency or coupon.frequency
+        duration = applied.frequency_duration if applied.frequency_duration is not None \
+            else coupon.frequency_duration
+        if frequency == "recurring" and not duration:
+            chk.add(file, obj, "frequency_duration",
+                    "is required for a recurring coupon: the number of invoices it applies to "
+                    "(at least 1)")
+        if (coupon.expiration == "time_limit" and coupon.expiration_at is not None
+                and applied.created_at > coupon.expiration_at):
+            chk.add(file, obj, "created_at",
+                    f"coupon {coupon.code!r} expired at {instant_text(coupon.expiration_at)}, "
+                    f"before it was applied ({instant_text(applied.created_at)}); an expired "
+                    f"coupon cannot be applied")
+        pair = (applied.external_customer_id, coupon.code)
+        applied_count[pair] = applied_count.get(pair, 0) + 1
+        if applied_count[pair] > 1 and not coupon.reusable:
+            chk.add(file, obj, "coupon_code",
+                    f"coupon {coupon.code!r} is not reusable: it is applied to customer "
+                    f"{applied.external_customer_id!r} more than once")
+        count = applied_count[pair]
+        resolved.append(ResolvedAppliedCoupon(
+            applied_coupon_id=f"{pair[0]}/{pair[1]}" + (f"#{count}" if count > 1 else ""),
+            position=position, external_customer_id=applied.external_customer_id,
+            coupon_code=coupon.code, created_at=applied.created_at,
+            coupon_type=coupon.coupon_type,
+            amount_cents=(applied.amount_cents if applied.amount_cents is not None
+                          else coupon.amount_cents) if fixed else None,
+            amount_currency=currency, percentage_rate=None if fixed else rate,
+            frequency=frequency, frequency_duration=duration if frequency == "recurring" else None,
+        ))
+    return resolved

@@ -1,13 +1,18 @@
 -- The taxes of each fee: the tax codes of the first level that has any, in Lago's order
 -- (LAGO_RULES.md §11): the charge's (charge fees and their true-ups), the plan's, the
 -- customer's, the organization's. Levels do not stack; the taxes of the chosen level add up.
--- Each tax is computed on the fee after its coupons, unrounded here: the invoice rounds its
--- tax total once.
+-- Each tax is computed on the fee after its coupons (amount_cents - precise_coupons_amount_cents,
+-- LAGO_RULES.md §9 step 5), unrounded here: the fee and the invoice each round their own total.
 with
 
 fees as (
 
-    select * from {{ ref('int_fees_due') }}
+    select
+        fees.* exclude (amount_cents),
+        fees.amount_cents - coalesce(coupons.precise_coupons_amount_cents, 0) as amount_cents
+
+    from {{ ref('int_fees_due') }} as fees
+    left join {{ ref('int_fee_coupons') }} as coupons using (fee_key)
 
 ),
 
@@ -65,7 +70,8 @@ select
     chosen.tax_code,
     taxes.name as tax_name,
     taxes.rate as tax_rate,
-    chosen.amount_cents as taxable_amount_cents,
+    -- the fee after coupons (5 decimals): the base of the tax
+    cast(chosen.amount_cents as decimal(38, 5)) as taxable_amount_cents,
     cast(chosen.amount_cents * taxes.rate * cast(0.01 as decimal(3, 2)) as decimal(38, 12))
         as precise_taxes_amount_cents
 

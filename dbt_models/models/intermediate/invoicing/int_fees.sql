@@ -1,32 +1,19 @@
 {{ config(materialized='table') }}
 
--- Every fee due by --as-of and not billed yet, with the invoice it goes on and its taxes.
--- Fees of one customer billed at the same instant share one invoice.
+-- Every fee due by --as-of and not billed yet, on its invoice (int_fees_placed), with its share
+-- of the invoice's coupons (int_fee_coupons) and its taxes on the amount after coupons
+-- (int_fee_taxes), in Lago's order (LAGO_RULES.md §9).
 with
 
 fees as (
 
-    select * from {{ ref('int_fees_due') }}
+    select * from {{ ref('int_fees_placed') }}
 
 ),
 
-invoices as (
+coupons as (
 
-    select * from {{ ref('int_invoice_keys') }}
-
-),
-
-items as (
-
-    select
-        external_subscription_id,
-        phase_index,
-        period_index,
-        charges_index,
-        case item_type when 'subscription_fee' then 'subscription' else 'charge' end as fee_type,
-        invoice_group
-
-    from {{ ref('int_billing_items') }}
+    select * from {{ ref('int_fee_coupons') }}
 
 ),
 
@@ -46,21 +33,23 @@ taxes as (
 placed as (
 
     select
-        md5(concat_ws('|', invoices.invoice_id, fees.fee_key)) as fee_id,
-        invoices.invoice_id,
         fees.*,
         case when fees.units = 0 then 0
             else cast(round({{ divide('fees.amount_cents', 'fees.units') }}, 0) as bigint)
         end as unit_amount_cents,
-        cast(0 as bigint) as coupons_amount_cents,
+        -- the fee's share of the coupons, rounded on its own; the invoice's coupons amount is
+        -- the sum of its coupon credits (int_invoice_coupons), which these add up to within
+        -- a unit per fee
+        cast(round(coalesce(coupons.precise_coupons_amount_cents, 0), 0) as bigint)
+            as coupons_amount_cents,
+        cast(coalesce(coupons.precise_coupons_amount_cents, 0) as decimal(38, 5))
+            as precise_coupons_amount_cents,
         coalesce(taxes.taxes_amount_cents, 0) as taxes_amount_cents,
         coalesce(taxes.precise_taxes_amount_cents, 0) as precise_taxes_amount_cents,
         coalesce(taxes.taxes_rate, 0) as taxes_rate
 
     from fees
-    inner join items
-        using (external_subscription_id, phase_index, period_index, charges_index, fee_type)
-    inner join invoices using (external_customer_id, billing_at, invoice_group)
+    left join coupons using (fee_key)
     left join taxes using (fee_key)
 
 )

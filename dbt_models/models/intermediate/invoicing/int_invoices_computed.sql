@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 
 -- Every invoice due by --as-of and not finalized yet, with its totals, in Lago's order
--- (LAGO_RULES.md §9): fees, less coupons, plus taxes (rounded once over the invoice, §11),
+-- (LAGO_RULES.md §9): fees, less coupons (§10), plus taxes on the fees after coupons (rounded
+-- once over the invoice, §11),
 -- less credit notes and prepaid credits.
 with
 
@@ -23,6 +24,12 @@ fee_taxes as (
 
 ),
 
+coupon_credits as (
+
+    select * from {{ ref('int_invoice_coupons') }}
+
+),
+
 customers as (
 
     select * from {{ ref('stg_catalog__customers') }}
@@ -34,12 +41,20 @@ fee_totals as (
     select
         invoice_id,
         cast(sum(amount_cents) as bigint) as fees_amount_cents,
-        cast(sum(coupons_amount_cents) as bigint) as coupons_amount_cents,
         min(from_datetime) as from_datetime,
         max(to_datetime) as to_datetime,
         count(*) as fees_count
 
     from fees
+    group by invoice_id
+
+),
+
+coupon_totals as (
+
+    -- the invoice's coupons: the sum of its coupon credits (LAGO_RULES.md §10)
+    select invoice_id, cast(sum(amount_cents) as bigint) as coupons_amount_cents
+    from coupon_credits
     group by invoice_id
 
 ),
@@ -72,7 +87,7 @@ totals as (
         fee_totals.to_datetime,
         coalesce(fee_totals.fees_count, 0) as fees_count,
         coalesce(fee_totals.fees_amount_cents, 0) as fees_amount_cents,
-        coalesce(fee_totals.coupons_amount_cents, 0) as coupons_amount_cents,
+        coalesce(coupon_totals.coupons_amount_cents, 0) as coupons_amount_cents,
         coalesce(tax_totals.taxes_amount_cents, 0) as taxes_amount_cents,
         cast(0 as bigint) as credit_notes_amount_cents,
         cast(0 as bigint) as prepaid_credit_amount_cents
@@ -80,6 +95,7 @@ totals as (
     from invoices
     inner join customers using (external_customer_id)
     left join fee_totals using (invoice_id)
+    left join coupon_totals using (invoice_id)
     left join tax_totals using (invoice_id)
 
 ),

@@ -47,6 +47,7 @@ final as (
         fee.amount_cents,
         fee.precise_amount_cents,
         fee.coupons_amount_cents,
+        fee.precise_coupons_amount_cents,
         fee.taxes_amount_cents,
         fee.taxes_rate,
         currency,

@@ -1,6 +1,7 @@
--- Taxes per invoice and rate: the base each tax applies to and its amount. Each line is
--- rounded on its own; the invoice's taxes_amount_cents rounds their unrounded sum once, as
--- Lago does (LAGO_RULES.md §11), so lines may differ from it by a unit.
+-- Taxes per invoice and rate: the base each tax applies to (the fees after coupons, rounded)
+-- and its amount. Each line is rounded on its own; the invoice's taxes_amount_cents rounds
+-- their unrounded sum once, as Lago does (LAGO_RULES.md §11), so lines may differ from it by
+-- a unit.
 select
     invoice_id,
     tax.tax_code,

@@ -36,6 +36,12 @@ fee_taxes as (
 
 ),
 
+coupon_credits as (
+
+    select * from {{ ref('int_invoice_coupons') }}
+
+),
+
 items as (
 
     select * from {{ ref('int_billing_items') }}
@@ -165,6 +171,7 @@ fee_lists as (
             'amount_cents': amount_cents,
             'precise_amount_cents': precise_amount_cents,
             'coupons_amount_cents': coupons_amount_cents,
+            'precise_coupons_amount_cents': precise_coupons_amount_cents,
             'taxes_amount_cents': taxes_amount_cents,
             'taxes_rate': taxes_rate,
             'from_datetime': from_datetime,
@@ -195,12 +202,30 @@ tax_lists as (
             fee_taxes.tax_code,
             any_value(fee_taxes.tax_name) as tax_name,
             any_value(fee_taxes.tax_rate) as tax_rate,
-            sum(fee_taxes.taxable_amount_cents) as taxable_amount_cents,
+            -- the fees after coupons, rounded once per tax
+            cast(round(sum(fee_taxes.taxable_amount_cents), 0) as bigint) as taxable_amount_cents,
             cast(round(sum(fee_taxes.precise_taxes_amount_cents), 0) as bigint) as amount_cents
         from fee_taxes
         inner join fees using (fee_key)
         group by fees.invoice_id, fee_taxes.tax_code
     )
+    group by invoice_id
+
+),
+
+coupon_lists as (
+
+    -- the coupon credits, in the order they were applied; later closes read them back
+    -- (finalized_coupon_credits) to carry a coupon's remainder and count its invoices
+    select
+        invoice_id,
+        list({
+            'applied_coupon_id': applied_coupon_id,
+            'coupon_code': coupon_code,
+            'amount_cents': amount_cents
+        } order by position) as applied_coupons
+
+    from coupon_credits
     group by invoice_id
 
 ),
@@ -264,13 +289,15 @@ final as (
         organization.catalog_version,
         coalesce(fee_lists.fees, []) as fees,
         coalesce(tax_lists.applied_taxes, []) as applied_taxes,
-        coalesce(item_lists.billed_items, []) as billed_items
+        coalesce(item_lists.billed_items, []) as billed_items,
+        coalesce(coupon_lists.applied_coupons, []) as applied_coupons
 
     from numbered
     cross join organization
     left join fee_lists using (invoice_id)
     left join tax_lists using (invoice_id)
     left join item_lists using (invoice_id)
+    left join coupon_lists using (invoice_id)
 
 )
 

@@ -1,0 +1,46 @@
+-- Every fee due by --as-of and not billed yet, placed on its invoice: fees of one customer
+-- billed at the same instant share one invoice (int_invoice_keys). Coupons and taxes are
+-- added to this by int_fee_coupons, int_fee_taxes and int_fees.
+with
+
+fees as (
+
+    select * from {{ ref('int_fees_due') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('int_invoice_keys') }}
+
+),
+
+items as (
+
+    select
+        external_subscription_id,
+        phase_index,
+        period_index,
+        charges_index,
+        case item_type when 'subscription_fee' then 'subscription' else 'charge' end as fee_type,
+        invoice_group
+
+    from {{ ref('int_billing_items') }}
+
+),
+
+placed as (
+
+    select
+        md5(concat_ws('|', invoices.invoice_id, fees.fee_key)) as fee_id,
+        invoices.invoice_id,
+        fees.*
+
+    from fees
+    inner join items
+        using (external_subscription_id, phase_index, period_index, charges_index, fee_type)
+    inner join invoices using (external_customer_id, billing_at, invoice_group)
+
+)
+
+select * from placed
