@@ -23,18 +23,30 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
     lines.append(f"  customers      {customers:>10}   subscriptions {subscriptions}")
     lines.append(f"  invoices       {invoices:>10}   finalized {finalized}")
     rows = con.execute("""
-        select invoices.currency, count(*), sum(fees_amount_cents), sum(taxes_amount_cents),
-            sum(total_amount_cents), any_value(subunit_to_unit), any_value(exponent)
+        select invoices.currency, count(*), sum(fees_amount_cents), sum(coupons_amount_cents),
+            sum(taxes_amount_cents), sum(total_amount_cents), any_value(subunit_to_unit),
+            any_value(exponent)
         from main.invoices as invoices
         inner join reference.currencies using (currency)
         group by invoices.currency order by invoices.currency
     """).fetchall()
     if rows:
-        lines += ["", "  totals per currency      invoices          fees         taxes         total"]
-        for currency, count, fees, taxes, total, subunit, exponent in rows:
+        lines += ["", "  totals per currency      invoices          fees       coupons"
+                      "         taxes         total"]
+        for currency, count, fees, coupons, taxes, total, subunit, exponent in rows:
             lines.append(f"    {currency:<20} {count:>10} {_money(fees, subunit, exponent):>13} "
+                         f"{_money(coupons, subunit, exponent):>13} "
                          f"{_money(taxes, subunit, exponent):>13} "
                          f"{_money(total, subunit, exponent):>13}")
+    coupons = con.execute("""
+        select coupon_code, count(distinct invoice_id), count(distinct external_customer_id)
+        from main.invoice_coupons group by coupon_code order by coupon_code""").fetchall()
+    if coupons:
+        lines.append("    coupons applied: " + ", ".join(
+            f"{code} on {invoices} invoice(s) of {customers} customer(s)"
+            for code, invoices, customers in coupons))
+    lines += _calendar_lines(con)
+    lines += _credit_note_lines(con)
     outcomes = con.execute(
         "select outcome, reason, events from main.event_reconciliation").fetchall()
     counts = {"read": 0, "billed": 0, "pending": 0, "duplicate": 0, "quarantined": 0}
@@ -50,8 +62,73 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
               "    quarantined  {quarantined:>10}".format(**counts)]
     for reason, events in reasons:
         lines.append(f"      {reason:<28} {events:>6}")
-    pdfs = con.execute("select count(*) from documents.rendered").fetchone()[0] if con.execute(
+    rendered = dict(con.execute(
+        "select document_type, count(*) from documents.rendered group by all").fetchall()
+    ) if con.execute(
         "select count(*) from information_schema.tables where table_schema = 'documents' "
-        "and table_name = 'rendered'").fetchone()[0] else 0
-    lines += ["", f"  invoice PDFs   {pdfs:>10}   in {documents / 'invoices'}"]
+        "and table_name = 'rendered'").fetchone()[0] else {}
+    lines += ["", f"  invoice PDFs   {rendered.get('invoice', 0):>10}   in {documents / 'invoices'}"]
+    if rendered.get("credit_note"):
+        lines.append(f"  credit-note PDFs {rendered['credit_note']:>8}   in "
+                     f"{documents / 'credit_notes'}")
     return "\n".join(lines)
+
+
+def _names(rows, limit: int = 4) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f", … ({len(rows) - limit} more)" if len(rows) > limit else "")
+
+
+def _calendar_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the catalog asks of the billing calendar, so a reader sees which rules ran."""
+    anniversary = [r[0] for r in con.execute(
+        "select external_subscription_id from catalog.subscriptions "
+        "where billing_time = 'anniversary' order by 1").fetchall()]
+    zones = con.execute("""
+        select timezone, count(*) from (
+            select coalesce(customers.timezone, organization.timezone, 'UTC') as timezone
+            from catalog.customers as customers cross join catalog.organization as organization)
+        where timezone not in ('UTC', 'Etc/UTC') group by timezone order by 2 desc, 1
+    """).fetchall()
+    monthly_charges = [r[0] for r in con.execute("""
+        select distinct external_subscription_id from intermediate.int_subscription_phases
+        where bill_charges_monthly and plan_interval <> 'monthly' order by 1""").fetchall()]
+    changes = con.execute("""
+        select external_subscription_id, plan_code, end_reason,
+            strftime(phase_ended_at at time zone 'UTC', '%Y-%m-%d'), lead(plan_code) over (
+                partition by external_subscription_id order by phase_index)
+        from intermediate.int_subscription_phases order by 1, phase_index""").fetchall()
+    plan_changes = [f"{sub} {old} → {new} ({reason} {day})"
+                    for sub, old, reason, day, new in changes
+                    if reason in ("upgrade", "downgrade") and new]
+    terminations = [f"{sub} ({day})" for sub, _, reason, day, _ in changes
+                    if reason == "terminated"]
+    trials = [r[0] for r in con.execute(
+        "select distinct external_subscription_id from intermediate.int_subscription_phases "
+        "where trial_period_days > 0 order by 1").fetchall()]
+    lines = ["", "  billing calendar"]
+    lines.append(f"    anniversary billing  {len(anniversary):>5}   {_names(anniversary)}")
+    lines.append(f"    non-UTC customers    {sum(n for _, n in zones):>5}   "
+                 + _names([f"{zone} {n}" for zone, n in zones]))
+    lines.append(f"    monthly charges on   {len(monthly_charges):>5}   "
+                 f"{_names(monthly_charges)} (longer plan interval)")
+    lines.append(f"    plan changes         {len(plan_changes):>5}   {_names(plan_changes)}")
+    lines.append(f"    terminations         {len(terminations):>5}   {_names(terminations)}")
+    if trials:
+        lines.append(f"    trials               {len(trials):>5}   {_names(trials)}")
+    return lines
+
+
+def _credit_note_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("""
+        select notes.currency, count(distinct credit_note_id), sum(total_amount_cents),
+            any_value(subunit_to_unit), any_value(exponent)
+        from main.credit_notes as notes
+        inner join reference.currencies using (currency)
+        group by notes.currency order by notes.currency""").fetchall()
+    if not rows:
+        return ["", "  credit notes            0"]
+    lines = ["", "  credit notes            count         total"]
+    for currency, count, total, subunit, exponent in rows:
+        lines.append(f"    {currency:<20} {count:>5} {_money(total, subunit, exponent):>13}")
+    return lines

@@ -19,3 +19,35 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         yield con
     finally:
         con.close()
+
+
+# The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes
+# and coupons). Bump it whenever that model's columns change: finalized invoices are never
+# rewritten, so a warehouse whose ledger has another shape is refused, not migrated silently.
+LEDGER_FORMAT = 3
+
+
+class LedgerFormatError(RuntimeError):
+    pass
+
+
+def check_ledger_format(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a warehouse whose ledger another version wrote; record the format of a new one."""
+    def exists(schema: str, table: str) -> bool:
+        return con.execute("select count(*) from information_schema.tables where "
+                           "table_schema = ? and table_name = ?", [schema, table]).fetchone()[0] > 0
+
+    has_ledger = exists("ledger", "finalized_invoices")
+    recorded = (con.execute("select max(version) from ledger.format").fetchone()[0]
+                if exists("ledger", "format") else None)
+    if has_ledger and recorded != LEDGER_FORMAT:
+        written = f"format {recorded}" if recorded else "an earlier format"
+        raise LedgerFormatError(
+            f"warehouse {path}: its ledger of finalized invoices was written in {written}; this "
+            f"version writes format {LEDGER_FORMAT}. Finalized invoices are never rewritten, so "
+            "the ledger is not migrated: close into a new warehouse (--warehouse or "
+            "BILLING_WAREHOUSE), or delete this one if it holds only test data.")
+    if recorded is None:
+        con.execute("create schema if not exists ledger")
+        con.execute("create table if not exists ledger.format (version integer not null)")
+        con.execute("insert into ledger.format values (?)", [LEDGER_FORMAT])

@@ -2,7 +2,7 @@ import dagster as dg
 
 from orchestration.lib.catalog import CATALOG_TABLES, CatalogError, validate_catalog, write_catalog
 from orchestration.lib.settings import BillingSettings
-from orchestration.lib.warehouse import connect
+from orchestration.lib.warehouse import LedgerFormatError, check_ledger_format, connect
 
 
 @dg.multi_asset(
@@ -22,6 +22,10 @@ def catalog(context: dg.AssetExecutionContext, settings: BillingSettings):
     for warning in loaded.warnings:
         context.log.warning(warning)
     with connect(settings.warehouse) as con:
+        try:
+            check_ledger_format(con, settings.warehouse)
+        except LedgerFormatError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         counts = write_catalog(con, loaded)
     context.log.info(f"catalog {loaded.version[:12]}: {counts['plans']} plans, "
                      f"{counts['customers']} customers, {counts['subscriptions']} subscriptions")

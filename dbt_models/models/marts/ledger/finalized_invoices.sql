@@ -8,7 +8,9 @@
 -- The ledger: every finalized invoice, frozen as it was finalized, with its fees, its taxes
 -- and the period parts it billed. Append-only: a row is written once, in the same statement
 -- that numbers it, and never changed or deleted (--full-refresh leaves this table alone).
--- Corrections are credit notes or new invoices.
+-- Corrections are credit notes or new invoices. Changing this model's columns changes the
+-- ledger's format: bump LEDGER_FORMAT in orchestration/lib/warehouse.py, so that a warehouse
+-- written in the old format is refused with a clear message instead of failing mid-build.
 --
 -- Numbers follow Lago's document_numbering (LAGO_RULES.md §17): per customer
 -- PREFIX-<customer seq %03d>-<invoice seq %03d>, per organization
