@@ -78,7 +78,8 @@ def close(settings: BillingSettings, quiet: bool = False, documents: bool = True
     from orchestration.definitions import defs
     from orchestration.lib.progress import current_handler
 
-    job = defs().resolve_job_def("billing_close")
+    definitions = defs()   # loading the defs folder takes a while: once per close
+    job = definitions.resolve_job_def("billing_close")
     config = {k: v for k, v in settings.model_dump().items() if v is not None}
     run_config = {
         "resources": {"settings": {"config": config}},
@@ -88,9 +89,9 @@ def close(settings: BillingSettings, quiet: bool = False, documents: bool = True
     log_path = PROJECT_ROOT / "logs" / "billing-close.log"
     log_path.parent.mkdir(exist_ok=True)
     with _instance() as instance, open(log_path, "a") as log, contextlib.redirect_stdout(log):
+        graph = definitions.resolve_asset_graph()
         selection = None if documents else [
-            key for key in defs().resolve_asset_graph().get_all_asset_keys()
-            if defs().resolve_asset_graph().get(key).group_name != "documents"]
+            key for key in graph.get_all_asset_keys() if graph.get(key).group_name != "documents"]
         result = job.execute_in_process(run_config=run_config, instance=instance,
                                         raise_on_error=False, asset_selection=selection)
     handler = current_handler()

@@ -43,17 +43,35 @@ billed_periods as (
 
 ),
 
+-- Each billed window until the next one of its subscription starts: an event falls in the
+-- latest window started at or before it, billed if it is not past that window's end. An
+-- equi-join with this range is one hash join (an ASOF join was slower on 10M events).
+billed_spans as (
+
+    select
+        *,
+        lead(charges_from_datetime) over (
+            partition by external_subscription_id
+            order by charges_from_datetime, charges_to_datetime
+        ) as next_charges_from_datetime
+
+    from (select distinct * from billed_periods)
+
+),
+
 placed as (
 
     select
         billable.landing_seq,
-        billed_periods.charges_to_datetime is not null
-            and billable.event_at <= billed_periods.charges_to_datetime as billed
+        billed_spans.charges_to_datetime is not null
+            and billable.event_at <= billed_spans.charges_to_datetime as billed
 
     from billable
-    asof left join billed_periods
-        on billable.external_subscription_id = billed_periods.external_subscription_id
-        and billable.event_at >= billed_periods.charges_from_datetime
+    left join billed_spans
+        on billable.external_subscription_id = billed_spans.external_subscription_id
+        and billable.event_at >= billed_spans.charges_from_datetime
+        and (billed_spans.next_charges_from_datetime is null
+            or billable.event_at < billed_spans.next_charges_from_datetime)
 
 ),
 
