@@ -1,5 +1,4 @@
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -9,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.project import billing_project
-from orchestration.lib.settings import PROJECT_ROOT, BillingSettings, format_instant
+from orchestration.lib.settings import BillingSettings, format_instant
 
 
 class BillingTranslator(DagsterDbtTranslator):
@@ -37,9 +36,11 @@ def dbt_environment(settings: BillingSettings) -> dict[str, str]:
 
 
 def dbt_target_path(settings: BillingSettings) -> Path:
-    """One dbt target folder per warehouse, so its partial-parse cache serves the next close."""
-    digest = hashlib.sha256(str(settings.warehouse).encode()).hexdigest()[:12]
-    return PROJECT_ROOT / "target" / f"warehouse-{digest}"
+    """One dbt target folder per warehouse, beside it (`.<warehouse file>.dbt/`): its
+    partial-parse cache serves the next close, concurrent closes of other warehouses never
+    share one, and it goes away with the warehouse's folder."""
+    warehouse = Path(settings.warehouse)
+    return warehouse.parent / f".{warehouse.name}.dbt"
 
 
 @contextlib.contextmanager
