@@ -1,21 +1,12 @@
 import importlib.metadata
-import shutil
-import sys
 from functools import cached_property
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from orchestration.defs.dbt.project import billing_project
+from orchestration.defs.dbt.project import billing_project, dbt_executable
 from orchestration.lib.settings import BillingSettings
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (the project's .venv), whether or not it is on PATH."""
-    local = Path(sys.executable).parent / "dbt"
-    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
 class BillingDbtResource(DbtCliResource):
