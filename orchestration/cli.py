@@ -139,6 +139,7 @@ DEMO_AS_OF = "2026-11-02T00:00:00Z"
 def cmd_demo(args) -> int:
     import runpy
 
+    catalog = Path(args.catalog) if args.catalog else DATA_DIR / "catalog"
     events = Path(args.events) if args.events else DATA_DIR / "landing" / "events"
     warehouse = Path(args.warehouse) if args.warehouse else DATA_DIR / "warehouse.duckdb"
     documents = Path(args.documents) if args.documents else DATA_DIR / "documents"
@@ -150,11 +151,10 @@ def cmd_demo(args) -> int:
         for path in (warehouse, Path(f"{warehouse}.wal")):
             path.unlink(missing_ok=True)
     generator = runpy.run_path(str(DATA_DIR / "generate_sample_events.py"))
-    written = generator["generate"](catalog=Path(args.catalog or DATA_DIR / "catalog"),
-                                    events=events)
+    written = generator["generate"](catalog=catalog, events=events)
     print(f"billing demo: sample usage in {events} ({written})", file=sys.stderr, flush=True)
     args.as_of = DEMO_AS_OF
-    args.catalog = args.catalog or str(DATA_DIR / "catalog")
+    args.catalog = str(catalog)
     args.events = str(events)
     args.warehouse = str(warehouse)
     args.documents = str(documents)

@@ -58,14 +58,12 @@
   finalized_coupon_credits(): one row per coupon credit of a finalized invoice:
     invoice_id, external_customer_id, billing_at, applied_coupon_id, amount_cents.
   What a coupon already gave (a once fixed_amount coupon's consumed amount, a recurring
-  coupon's invoices) is read from here, so a later close carries it on. A ledger written
-  before coupons existed has no applied_coupons column: nothing was credited then.
+  coupon's invoices) is read from here, so a later close carries it on. (A ledger of an
+  older format is refused before the build: orchestration/lib/warehouse.py.)
 #}
 {% macro finalized_coupon_credits() -%}
     {%- set ledger = ledger_relation() -%}
-    {%- set columns = adapter.get_columns_in_relation(ledger) | map(attribute='name') | list
-        if ledger is not none else [] -%}
-    {%- if 'applied_coupons' not in columns -%}
+    {%- if ledger is none -%}
         select
             cast(null as varchar) as invoice_id,
             cast(null as varchar) as external_customer_id,

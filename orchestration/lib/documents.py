@@ -39,23 +39,13 @@ create table if not exists documents.rendered (
 );
 """
 
-# documents.rendered before credit notes had PDFs: one row per invoice, keyed by invoice_id
-_MIGRATE_INVOICE_ONLY_SQL = """
-create table documents.rendered_by_type (
-    document_type varchar not null,
-    document_id varchar not null,
-    number varchar not null,
-    path varchar not null,
-    sha256 varchar not null,
-    primary key (document_type, document_id)
-);
-insert into documents.rendered_by_type
-select 'invoice', invoice_id, number, path, sha256 from documents.rendered;
-drop table documents.rendered;
-alter table documents.rendered_by_type rename to rendered;
-"""
+# the customer block both documents show (issuer/customer partials)
+_CUSTOMER_COLUMNS = """customers.customer_name, customers.legal_name,
+    customers.legal_number, customers.tax_identification_number, customers.email,
+    customers.address_line1, customers.address_line2, customers.zipcode, customers.city,
+    customers.state, customers.country"""
 
-_INVOICES_SQL = """
+_INVOICES_SQL = f"""
 select
     invoices.invoice_id, invoices.number, invoices.status, invoices.invoice_type,
     invoices.currency, currencies.subunit_to_unit, currencies.exponent,
@@ -67,10 +57,7 @@ select
     invoices.sub_total_excluding_taxes_amount_cents, invoices.taxes_amount_cents,
     invoices.sub_total_including_taxes_amount_cents, invoices.credit_notes_amount_cents,
     invoices.prepaid_credit_amount_cents, invoices.total_amount_cents, invoices.catalog_version,
-    invoices.external_customer_id, customers.customer_name, customers.legal_name,
-    customers.legal_number, customers.tax_identification_number, customers.email,
-    customers.address_line1, customers.address_line2, customers.zipcode, customers.city,
-    customers.state, customers.country
+    invoices.external_customer_id, {_CUSTOMER_COLUMNS}
 from main.invoices as invoices
 inner join reference.currencies as currencies using (currency)
 left join staging.stg_catalog__customers as customers using (external_customer_id)
@@ -112,7 +99,7 @@ where invoice_id in (select unnest(?))
 order by invoice_id, tax_code
 """
 
-_CREDIT_NOTES_SQL = """
+_CREDIT_NOTES_SQL = f"""
 select
     credit_notes.credit_note_id, credit_notes.number, credit_notes.invoice_number,
     credit_notes.reason, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
@@ -122,10 +109,7 @@ select
     credit_notes.sub_total_excluding_taxes_amount_cents, credit_notes.taxes_amount_cents,
     credit_notes.total_amount_cents, credit_notes.credit_amount_cents,
     credit_notes.refund_amount_cents,
-    credit_notes.external_customer_id, customers.customer_name, customers.legal_name,
-    customers.legal_number, customers.tax_identification_number, customers.email,
-    customers.address_line1, customers.address_line2, customers.zipcode, customers.city,
-    customers.state, customers.country
+    credit_notes.external_customer_id, {_CUSTOMER_COLUMNS}
 from main.credit_notes as credit_notes
 inner join reference.currencies as currencies using (currency)
 left join staging.stg_catalog__customers as customers using (external_customer_id)
@@ -291,17 +275,6 @@ class RenderResult:
 
 def _ensure_documents_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DOCUMENTS_DDL)
-    columns = {row[0] for row in con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'documents' and table_name = 'rendered'").fetchall()}
-    if "document_type" not in columns:  # a warehouse whose PDFs were all invoices
-        con.execute("begin transaction")
-        try:
-            con.execute(_MIGRATE_INVOICE_ONLY_SQL)
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
 
 
 # what is due a document: every finalized invoice, every credit note (issued once, never changed)

@@ -84,10 +84,10 @@ def _calendar_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     anniversary = [r[0] for r in con.execute(
         "select external_subscription_id from catalog.subscriptions "
         "where billing_time = 'anniversary' order by 1").fetchall()]
+    # the time zone each subscription is billed in, as the calendar models resolved it
     zones = con.execute("""
-        select timezone, count(*) from (
-            select coalesce(customers.timezone, organization.timezone, 'UTC') as timezone
-            from catalog.customers as customers cross join catalog.organization as organization)
+        select timezone, count(distinct external_customer_id)
+        from intermediate.int_subscription_phases
         where timezone not in ('UTC', 'Etc/UTC') group by timezone order by 2 desc, 1
     """).fetchall()
     monthly_charges = [r[0] for r in con.execute("""

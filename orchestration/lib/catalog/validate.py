@@ -696,6 +696,18 @@ def _applied_label(item: Any, index: int) -> str:
     return label
 
 
+def _check_coupon_terms(chk: _Checker, file: str, obj: str, rate: Decimal | None,
+                        frequency: str, duration: int | None) -> None:
+    """The terms a coupon or its application leaves in force: a rate of at most 100 percent,
+    and a number of invoices for a recurring coupon."""
+    if rate is not None and rate > 100:
+        chk.add(file, obj, "percentage_rate", f"must be at most 100 (percent), got {rate}")
+    if frequency == "recurring" and not duration:
+        chk.add(file, obj, "frequency_duration",
+                "is required for a recurring coupon: the number of invoices it applies to "
+                "(at least 1)")
+
+
 def _check_coupon(chk: _Checker, coupon: Coupon, families: dict, metrics: dict) -> None:
     """A coupon's own rules (Lago's coupon validations): what each type and frequency needs,
     and the codes its applies_to names."""
@@ -709,13 +721,8 @@ def _check_coupon(chk: _Checker, coupon: Coupon, families: dict, metrics: dict) 
     else:
         if coupon.percentage_rate is None:
             chk.add(file, obj, "percentage_rate", "is required for a percentage coupon")
-        elif coupon.percentage_rate > 100:
-            chk.add(file, obj, "percentage_rate",
-                    f"must be at most 100 (percent), got {coupon.percentage_rate}")
-    if coupon.frequency == "recurring" and not coupon.frequency_duration:
-        chk.add(file, obj, "frequency_duration",
-                "is required for a recurring coupon: the number of invoices it applies to "
-                "(at least 1)")
+    rate = None if coupon.coupon_type == "fixed_amount" else coupon.percentage_rate
+    _check_coupon_terms(chk, file, obj, rate, coupon.frequency, coupon.frequency_duration)
     if coupon.expiration == "time_limit" and coupon.expiration_at is None:
         chk.add(file, obj, "expiration_at", "is required when expiration is time_limit")
     scope = coupon.applies_to
@@ -761,8 +768,6 @@ def _check_applied_coupons(chk: _Checker, parsed: list[tuple[int, AppliedCoupon]
                     f"instead")
         rate = applied.percentage_rate if applied.percentage_rate is not None \
             else coupon.percentage_rate
-        if not fixed and rate is not None and rate > 100:
-            chk.add(file, obj, "percentage_rate", f"must be at most 100 (percent), got {rate}")
         currency = (applied.amount_currency or coupon.amount_currency) if fixed else None
         chk.currency(file, obj, "amount_currency", applied.amount_currency)
         known = currency_of.get(applied.external_customer_id)
@@ -774,10 +779,7 @@ def _check_applied_coupons(chk: _Checker, parsed: list[tuple[int, AppliedCoupon]
         frequency = applied.frequency or coupon.frequency
         duration = applied.frequency_duration if applied.frequency_duration is not None \
             else coupon.frequency_duration
-        if frequency == "recurring" and not duration:
-            chk.add(file, obj, "frequency_duration",
-                    "is required for a recurring coupon: the number of invoices it applies to "
-                    "(at least 1)")
+        _check_coupon_terms(chk, file, obj, None if fixed else rate, frequency, duration)
         if (coupon.expiration == "time_limit" and coupon.expiration_at is not None
                 and applied.created_at > coupon.expiration_at):
             chk.add(file, obj, "created_at",
