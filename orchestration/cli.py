@@ -168,6 +168,19 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_runs(args) -> int:
+    from orchestration.lib.run_records import runs_text
+    from orchestration.lib.warehouse import connect
+
+    settings = _settings(args)
+    if not settings.warehouse.exists():
+        print(f"billing: no warehouse at {settings.warehouse}", file=sys.stderr)
+        return EXIT_FAILED
+    with connect(settings.warehouse, read_only=True) as con:
+        print(runs_text(con, args.last))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="billing", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -197,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     summary = sub.add_parser("summary", help="print what the warehouse holds")
     paths(summary)
     summary.set_defaults(func=cmd_summary, as_of=None)
+
+    runs = sub.add_parser("runs", help="list the recorded closes: catalog version, event "
+                                       "files, event counts, what each finalized")
+    paths(runs)
+    runs.add_argument("--last", type=int, default=20, help="how many, newest last (default 20)")
+    runs.set_defaults(func=cmd_runs, as_of=None)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -13,6 +13,7 @@ STEP_NAMES = {
     "landed_events": "events landing",
     "billing_dbt_models": "dbt models and tests",
     "invoice_documents": "invoice documents",
+    "ledger__close_runs": "run record",
     "fees_fees_pandera_schema": "check: fees pandera schema",
     "invoices_invoices_pandera_schema": "check: invoices pandera schema",
 }
