@@ -119,6 +119,9 @@ def print_summary(settings: BillingSettings) -> None:
 
     with connect(settings.warehouse, read_only=True) as con:
         print(summary_text(con, format_instant(settings.as_of_instant), settings.documents))
+    review = settings.warehouse.parent / "review" / f"{settings.warehouse.stem}-latest.html"
+    if review.exists():
+        print(f"  review report   {review}")
 
 
 def cmd_run(args) -> int:

@@ -28,6 +28,16 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so'; then
   fi
 fi
 
+# The tests open the finance review page in headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing Chromium for the review-report test (apt-get, about a minute)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "bootstrap: WARNING: chromium not found; tests/test_review_report.py needs it (apt-get install chromium)" >&2
+  fi
+fi
+
 stamp=.venv/.installed
 want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/billing ]; then

@@ -14,6 +14,7 @@ STEP_NAMES = {
     "billing_dbt_models": "dbt models and tests",
     "invoice_documents": "invoice documents",
     "ledger__close_runs": "run record",
+    "review_report": "review report",
     "fees_fees_pandera_schema": "check: fees pandera schema",
     "invoices_invoices_pandera_schema": "check: invoices pandera schema",
 }

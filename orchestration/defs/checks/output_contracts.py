@@ -13,7 +13,8 @@ def _markdown(frame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def _validate(settings: BillingSettings, table: str, schema) -> dg.AssetCheckResult:
+def validate_table(settings: BillingSettings, table: str, schema) -> dg.AssetCheckResult:
+    """The pandera contract of one output table, as an asset check result."""
     with connect(settings.warehouse, read_only=True) as con:
         frame = con.sql(f"select * from main.{table}").pl()
     try:
@@ -32,10 +33,10 @@ def _validate(settings: BillingSettings, table: str, schema) -> dg.AssetCheckRes
                 description="pandera InvoiceSchema: types, unique numbers, no negative amounts, "
                             "total = fees - coupons + taxes - credit notes - prepaid credits.")
 def invoices_pandera_schema(settings: BillingSettings) -> dg.AssetCheckResult:
-    return _validate(settings, "invoices", InvoiceSchema)
+    return validate_table(settings, "invoices", InvoiceSchema)
 
 
 @dg.asset_check(asset="fees", blocking=True,
                 description="pandera FeeSchema: types, unique ids, no negative amounts.")
 def fees_pandera_schema(settings: BillingSettings) -> dg.AssetCheckResult:
-    return _validate(settings, "fees", FeeSchema)
+    return validate_table(settings, "fees", FeeSchema)
