@@ -1,8 +1,11 @@
 """`billing`: close billing periods from the command line.
 
     billing run --as-of 2026-11-01T00:00:00Z [--catalog DIR] [--events DIR] [--warehouse FILE]
+    billing run --day 2026-10-31          # close a billing day, as the daily schedule does
+    billing backfill --from D1 --to D2    # close each day of a range in turn
     billing demo          # generate a month of sample usage, close it, render the PDFs
     billing summary       # what the warehouse holds
+    billing runs          # the recorded closes
 
 `run` materializes the Dagster job `billing_close` in this process: the same assets the
 schedules and backfills materialize. There is no second code path.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -93,7 +97,8 @@ def close(settings: BillingSettings, quiet: bool = False, documents: bool = True
         selection = None if documents else [
             key for key in graph.get_all_asset_keys() if graph.get(key).group_name != "documents"]
         result = job.execute_in_process(run_config=run_config, instance=instance,
-                                        raise_on_error=False, asset_selection=selection)
+                                        raise_on_error=False, asset_selection=selection,
+                                        partition_key=partition_key(settings))
     handler = current_handler()
     if not result.success:
         print("", file=sys.stderr)
@@ -103,6 +108,13 @@ def close(settings: BillingSettings, quiet: bool = False, documents: bool = True
     return result.success
 
 
+def partition_key(settings: BillingSettings) -> str:
+    """The billing day a run is recorded under: its close day, or the day its instant ends."""
+    from orchestration.lib.partitions import partition_for_instant
+
+    return settings.close_day or partition_for_instant(settings.as_of_instant)
+
+
 def _settings(args) -> BillingSettings:
     return BillingSettings(
         catalog_dir=str(Path(args.catalog).resolve()) if args.catalog else None,
@@ -110,7 +122,15 @@ def _settings(args) -> BillingSettings:
         warehouse_path=str(Path(args.warehouse).resolve()) if args.warehouse else None,
         documents_dir=str(Path(args.documents).resolve()) if args.documents else None,
         as_of=format_instant(parse_instant(args.as_of)) if getattr(args, "as_of", None) else None,
+        close_day=_day(args.day) if getattr(args, "day", None) else None,
     )
+
+
+def _day(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise SystemExit(f"billing: {text!r} is not a day (YYYY-MM-DD)") from None
 
 
 def print_summary(settings: BillingSettings) -> None:
@@ -125,10 +145,15 @@ def print_summary(settings: BillingSettings) -> None:
 
 
 def cmd_run(args) -> int:
+    if bool(args.as_of) == bool(args.day):
+        raise SystemExit("billing run: give either --as-of INSTANT or --day YYYY-MM-DD")
     settings = _settings(args)
     if not args.quiet:
-        print(f"billing: closing as of {format_instant(settings.as_of_instant)} "
-              f"(warehouse {settings.warehouse})", file=sys.stderr, flush=True)
+        what = (f"day {settings.close_day} (periods ending by its end in each customer's time "
+                f"zone)" if settings.close_day else
+                f"as of {format_instant(settings.as_of_instant)}")
+        print(f"billing: closing {what} (warehouse {settings.warehouse})", file=sys.stderr,
+              flush=True)
     if not close(settings, quiet=args.quiet, documents=not args.no_documents):
         return EXIT_FAILED
     if not args.quiet:
@@ -157,12 +182,32 @@ def cmd_demo(args) -> int:
     written = generator["generate"](catalog=catalog, events=events)
     print(f"billing demo: sample usage in {events} ({written})", file=sys.stderr, flush=True)
     args.as_of = DEMO_AS_OF
+    args.day = None
     args.catalog = str(catalog)
     args.events = str(events)
     args.warehouse = str(warehouse)
     args.documents = str(documents)
     args.no_documents = False
     return cmd_run(args)
+
+
+def cmd_backfill(args) -> int:
+    """Close each day of a range in turn, as the daily schedule would have."""
+    first, last = dt.date.fromisoformat(_day(args.start)), dt.date.fromisoformat(_day(args.end))
+    if last < first:
+        raise SystemExit("billing backfill: --to is before --from")
+    day = first
+    while day <= last:
+        args.day, args.as_of = day.isoformat(), None
+        settings = _settings(args)
+        if not args.quiet:
+            print(f"billing: closing day {settings.close_day}", file=sys.stderr, flush=True)
+        if not close(settings, quiet=args.quiet, documents=not args.no_documents):
+            return EXIT_FAILED
+        day += dt.timedelta(days=1)
+    if not args.quiet:
+        print_summary(settings)
+    return 0
 
 
 def cmd_summary(args) -> int:
@@ -194,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--warehouse", help="DuckDB file (default: data/warehouse.duckdb)")
         p.add_argument("--documents", help="folder for the PDFs (default: data/documents)")
 
-    run = sub.add_parser("run", help="close every billing period due as of an instant")
-    run.add_argument("--as-of", required=True, help="ISO 8601 instant, e.g. 2026-11-01T00:00:00Z")
+    run = sub.add_parser("run", help="close every billing period due as of an instant (or by "
+                                     "the end of a day in each customer's time zone)")
+    run.add_argument("--as-of", help="ISO 8601 instant, e.g. 2026-11-01T00:00:00Z")
+    run.add_argument("--day", help="a billing day, YYYY-MM-DD: what the daily schedule runs")
     paths(run)
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--no-documents", action="store_true",
@@ -209,6 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     paths(demo)
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
+
+    backfill = sub.add_parser("backfill", help="close each billing day of a range in turn, as "
+                                               "the daily schedule does")
+    backfill.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    paths(backfill)
+    backfill.add_argument("--quiet", action="store_true")
+    backfill.add_argument("--no-documents", action="store_true")
+    backfill.set_defaults(func=cmd_backfill)
 
     summary = sub.add_parser("summary", help="print what the warehouse holds")
     paths(summary)

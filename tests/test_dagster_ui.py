@@ -18,7 +18,9 @@ from conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.xdist_group("dagster_ui"), pytest.mark.slow]
 
-QUERY = """{ assetNodes { assetKey { path } groupName hasAssetChecks }
+QUERY = """{ assetNodes { assetKey { path } groupName hasAssetChecks isPartitioned }
+             repositoriesOrError { ... on RepositoryConnection { nodes {
+               schedules { name cronSchedule } sensors { name } } } }
              workspaceOrError { ... on Workspace { locationEntries {
                name locationOrLoadError { __typename } } } } }"""
 
@@ -76,6 +78,13 @@ def test_dg_dev_serves_the_asset_graph(tmp_path):
                 "invoice_documents"} <= keys
         assert any(node["hasAssetChecks"] for node in data["assetNodes"]
                    if node["assetKey"]["path"] == ["invoices"])
+        # the close is partitioned by billing day, with its daily schedule and its sensor
+        assert all(node["isPartitioned"] for node in data["assetNodes"]
+                   if node["groupName"] != "reference"), [
+            node["assetKey"] for node in data["assetNodes"] if not node["isPartitioned"]]
+        [repository] = data["repositoriesOrError"]["nodes"]
+        assert repository["schedules"] == [{"name": "daily_close", "cronSchedule": "0 12 * * *"}]
+        assert repository["sensors"] == [{"name": "new_event_files"}]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

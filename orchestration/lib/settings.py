@@ -36,6 +36,9 @@ class BillingSettings(dg.ConfigurableResource):
     warehouse_path: str | None = None
     documents_dir: str | None = None
     as_of: str | None = None  # ISO 8601 UTC; default: now
+    # A daily close (schedule, backfill, UI partition): the day D whose end, in each
+    # customer's own time zone, the close reckons to. Set from the run's partition.
+    close_day: str | None = None
 
     def _path(self, value: str | None, env: str, default: Path) -> Path:
         return Path(value or os.environ.get(env) or default).expanduser().resolve()
@@ -58,5 +61,28 @@ class BillingSettings(dg.ConfigurableResource):
 
     @property
     def as_of_instant(self) -> dt.datetime:
+        """The instant the close runs as of. For a daily close, the end of its day in the last
+        time zone to finish it (UTC-12): every customer's day is over by then."""
         text = self.as_of or os.environ.get("BILLING_AS_OF")
-        return parse_instant(text) if text else dt.datetime.now(dt.timezone.utc)
+        if text:
+            return parse_instant(text)
+        if self.close_day:
+            return end_of_close_day(self.close_day)
+        return dt.datetime.now(dt.timezone.utc)
+
+    def for_run(self, context) -> "BillingSettings":
+        """These settings for one run: a partitioned run with no explicit as_of closes its
+        partition's day (a backfill run over a range, its last day)."""
+        if self.as_of or self.close_day or not context.has_partition_key:
+            return self
+        if context.has_partition_key_range:
+            day = context.partition_key_range.end
+        else:
+            day = context.partition_key
+        return BillingSettings(**{**self.model_dump(), "close_day": day})
+
+
+def end_of_close_day(day: str) -> dt.datetime:
+    """When day D is over everywhere: local midnight after D at UTC-12."""
+    start = dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc)
+    return start + dt.timedelta(days=1, hours=12)

@@ -2,6 +2,7 @@ import dagster as dg
 
 from orchestration.lib.catalog import CATALOG_TABLES, CatalogError, validate_catalog, write_catalog
 from orchestration.lib.settings import BillingSettings
+from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
 from orchestration.lib.warehouse import LedgerFormatError, check_ledger_format, connect
 
 
@@ -9,6 +10,8 @@ from orchestration.lib.warehouse import LedgerFormatError, check_ledger_format, 
     specs=[dg.AssetSpec(["catalog", table], group_name="inputs", kinds={"yaml", "duckdb"})
            for table in CATALOG_TABLES],
     name="catalog",
+    partitions_def=CLOSE_DAYS,
+    backfill_policy=ONE_RUN,
     pool="warehouse",
     description="The pricing catalog (CONTRACT.md §2), validated and written to the warehouse "
                 "as tables, all at once. A catalog with any problem is refused, naming file, "

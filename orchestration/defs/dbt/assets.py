@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.project import billing_project
+from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
 from orchestration.lib.settings import BillingSettings, format_instant
 
 
@@ -32,6 +33,7 @@ def dbt_environment(settings: BillingSettings) -> dict[str, str]:
     environment variables (read by the as_of() macro and profiles.yml): a changed --vars or
     profile makes dbt re-parse the whole project, a changed variable only the files using it."""
     return {"BILLING_AS_OF": format_instant(settings.as_of_instant),
+            "BILLING_CLOSE_DAY": "" if settings.as_of else (settings.close_day or ""),
             "BILLING_WAREHOUSE": str(settings.warehouse)}
 
 
@@ -62,10 +64,13 @@ def scoped_environment(values: dict[str, str]) -> Iterator[None]:
     project=billing_project,
     dagster_dbt_translator=BillingTranslator(),
     pool="warehouse",
+    partitions_def=CLOSE_DAYS,
+    backfill_policy=ONE_RUN,
 )
 def billing_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                        settings: BillingSettings):
     """Metering, rating and invoicing: the dbt models, built (with their tests) in one call."""
+    settings = settings.for_run(context)
     with scoped_environment(dbt_environment(settings)):  # dbt's process copies it at start
         # unit tests check the SQL against fixtures, not the data: `make build` and
         # tests/test_dbt_unit_tests.py run them; a close only runs the data tests

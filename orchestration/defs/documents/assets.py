@@ -2,12 +2,15 @@ import dagster as dg
 
 from orchestration.lib.documents import CREDIT_NOTE, INVOICE, render_pending_documents
 from orchestration.lib.settings import BillingSettings
+from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
 from orchestration.lib.warehouse import connect
 
 
 @dg.asset(
     key="invoice_documents",
     group_name="documents",
+    partitions_def=CLOSE_DAYS,
+    backfill_policy=ONE_RUN,
     kinds={"weasyprint", "pdf"},
     deps=["invoices", "fees", "invoice_taxes", "credit_notes"],
     pool="warehouse",

@@ -2,6 +2,7 @@ import dagster as dg
 
 from orchestration.lib.landing import LandingError, land_events
 from orchestration.lib.settings import BillingSettings
+from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
 from orchestration.lib.warehouse import connect
 
 
@@ -13,6 +14,8 @@ from orchestration.lib.warehouse import connect
                      description="Every Parquet file landed, with its row count."),
     ],
     name="landed_events",
+    partitions_def=CLOSE_DAYS,
+    backfill_policy=ONE_RUN,
     pool="warehouse",
     description="Usage events from the Parquet files of the events folder, landed as they are "
                 "(new files only, in landing order). Unreadable files and files missing a "

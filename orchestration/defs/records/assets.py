@@ -2,12 +2,15 @@ import dagster as dg
 
 from orchestration.lib.run_records import record_run
 from orchestration.lib.settings import PROJECT_ROOT, BillingSettings
+from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
 from orchestration.lib.warehouse import connect
 
 
 @dg.asset(
     key=["ledger", "close_runs"],
     group_name="records",
+    partitions_def=CLOSE_DAYS,
+    backfill_policy=ONE_RUN,
     kinds={"duckdb"},
     deps=["event_reconciliation", "invoices", "credit_notes", ["landing", "event_files"],
           ["catalog", "organization"]],
@@ -18,6 +21,7 @@ from orchestration.lib.warehouse import connect
                 "credit notes it finalized.",
 )
 def close_runs(context: dg.AssetExecutionContext, settings: BillingSettings):
+    settings = settings.for_run(context)
     with connect(settings.warehouse) as con:
         record = record_run(con, run_id=context.run.run_id, as_of=settings.as_of_instant,
                             catalog_folder=settings.catalog, events_folder=settings.events,

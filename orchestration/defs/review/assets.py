@@ -5,12 +5,15 @@ from orchestration.defs.dbt.assets import dbt_target_path
 from orchestration.lib.review import Check, collect, dbt_checks, write_report
 from orchestration.lib.schemas import FeeSchema, InvoiceSchema
 from orchestration.lib.settings import BillingSettings
+from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
 from orchestration.lib.warehouse import connect
 
 
 @dg.asset(
     key="review_report",
     group_name="review",
+    partitions_def=CLOSE_DAYS,
+    backfill_policy=ONE_RUN,
     kinds={"html"},
     deps=[["ledger", "close_runs"], "invoices", "fees", "quarantined_events"],
     pool="warehouse",
@@ -22,6 +25,7 @@ from orchestration.lib.warehouse import connect
 )
 def review_report(context: dg.AssetExecutionContext,
                   settings: BillingSettings) -> dg.MaterializeResult:
+    settings = settings.for_run(context)
     checks = dbt_checks(dbt_target_path(settings) / "run_results.json")
     for table, schema in (("invoices", InvoiceSchema), ("fees", FeeSchema)):
         result = validate_table(settings, table, schema)

@@ -11,9 +11,12 @@ phases as (
 
 ),
 
+-- the instant this close reckons to, in each customer's time zone (close_instant(): one
+-- instant for `billing run --as-of`, the end of the partition's day locally for a daily close)
 run as (
 
-    select {{ as_of() }} as as_of_at
+    select *, {{ close_instant('timezone') }} as as_of_at
+    from phases
 
 ),
 
@@ -21,13 +24,12 @@ framed as (
 
     select
         phases.*,
-        run.as_of_at,
         {{ local_date('phases.phase_started_at', 'phases.timezone') }} as phase_start_date,
         -- a downgrade ends the phase at a period boundary: its last day is the day before
         {{ local_date("phases.phase_ended_at - case when phases.end_reason = 'downgrade' "
                       "then interval 1 microsecond else interval 0 microsecond end",
                       'phases.timezone') }} as phase_end_date,
-        {{ local_date('run.as_of_at', 'phases.timezone') }} as as_of_date,
+        {{ local_date('phases.as_of_at', 'phases.timezone') }} as as_of_date,
         -- A trial runs for the plan's trial_period days from the subscription's first start
         -- (also after a plan change), to the instant.
         case
@@ -43,9 +45,8 @@ framed as (
             else date '2000-01-01'
         end as period_origin
 
-    from phases
-    cross join run
-    where phases.phase_started_at <= run.as_of_at
+    from run as phases
+    where phases.phase_started_at <= phases.as_of_at
 
 ),
 
