@@ -43,6 +43,7 @@ class Review:
     zero_usage: list[dict]
     quarantine: list[dict]
     checks: list[Check]
+    gates: list[dict] = field(default_factory=list)
     usage_chart: str = ""
     revenue_chart: str = ""
     money_formats: dict = field(default_factory=dict)
@@ -50,6 +51,10 @@ class Review:
     @property
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if c.status in ("fail", "error")]
+
+    @property
+    def failed_gates(self) -> list[dict]:
+        return [g for g in self.gates if g["failures"]]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -79,12 +84,14 @@ def dbt_checks(run_results: Path) -> list[Check]:
 
 def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
             checks: list[Check]) -> Review:
-    scope = "(select unnest(invoices_finalized) as invoice_id from ledger.close_runs " \
-            "where run_id = $run_id)"
-    params = {"run_id": run_id}
+    """The figures of the invoices this close computed for finalization (int_invoices_computed
+    and int_fees: the same rows the ledger freezes when every gate passes)."""
+    params: dict = {}
 
     def rows(sql: str) -> list[dict]:
-        cursor = con.execute(sql.replace("$scope", scope), params)
+        sql = (sql.replace("$invoices", "intermediate.int_invoices_computed")
+                  .replace("$fees", "intermediate.int_fees"))
+        cursor = con.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -96,7 +103,7 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
             sum(credit_notes_amount_cents) as credit_notes,
             sum(prepaid_credit_amount_cents) as prepaid_credits,
             sum(total_amount_cents) as total
-        from main.invoices where invoice_id in $scope
+        from $invoices
         group by currency order by currency""")
     plans = rows("""
         select fees.currency, coalesce(fees.plan_code, '(none)') as plan_code,
@@ -105,16 +112,25 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
                 as subscription_fees,
             sum(fees.amount_cents) filter (where fees.fee_type <> 'subscription') as other_fees,
             sum(fees.amount_cents) as fees
-        from main.fees as fees where fees.invoice_id in $scope
+        from $fees as fees
         group by all order by fees.currency, fees desc, plan_code""")
     # per customer: what the close invoiced, and its latest billing against the one before it
     # (invoices billed at the same instant count together: a customer's invoice of a day)
     customers = rows("""
         with billings as (
             select external_customer_id, currency, billing_at,
-                sum(total_amount_cents) as total,
-                bool_or(invoice_id in $scope) as in_scope
-            from main.invoices where invoice_type = 'subscription'
+                sum(total_amount_cents) as total, bool_or(in_scope) as in_scope
+            from (
+                select external_customer_id, currency, billing_at, invoice_type,
+                    total_amount_cents, true as in_scope
+                from $invoices
+                union all
+                select external_customer_id, currency, billing_at, invoice_type,
+                    total_amount_cents, false
+                from main.invoices
+                where invoice_id not in (select invoice_id from $invoices)
+            )
+            where invoice_type = 'subscription'
             group by all
         ),
         ranked as (
@@ -132,13 +148,13 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
         current as (
             select external_customer_id, currency, count(*) as invoices,
                 sum(fees_amount_cents) as fees, sum(total_amount_cents) as total
-            from main.invoices where invoice_id in $scope
+            from $invoices
             group by all
         ),
         usage as (
             select external_customer_id,
                 coalesce(sum(units) filter (where fee_type = 'charge'), 0) as units
-            from main.fees where invoice_id in $scope group by all
+            from $fees group by all
         )
         select current.*, customers.name as name, latest.latest_total, latest.previous_total,
             latest.latest_total - latest.previous_total as change,
@@ -159,7 +175,7 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
     usage = rows("""
         with window_ as (
             select min(from_datetime) as from_at, max(to_datetime) as to_at
-            from main.invoices where invoice_id in $scope
+            from $invoices
         )
         select billable_metric_code as metric, cast(event_at as date) as day, count(*) as events
         from intermediate.int_events_billable, window_
@@ -171,6 +187,8 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
                     invoices=[], currencies=currencies, plans=plans, customers=customers,
                     movers=movers, zero_usage=zero_usage, quarantine=quarantine, checks=checks,
                     money_formats=formats)
+    review.gates = _rows(con, "select rule, failures, example from intermediate.int_close_gates "
+                              "order by rule")
     review.usage_chart = usage_chart(usage)
     review.revenue_chart = revenue_chart(plans, lambda cents, cur: money(review, cents, cur))
     return review

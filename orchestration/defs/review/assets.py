@@ -15,7 +15,8 @@ from orchestration.lib.warehouse import connect
     partitions_def=CLOSE_DAYS,
     backfill_policy=ONE_RUN,
     kinds={"html"},
-    deps=[["ledger", "close_runs"], "invoices", "fees", "quarantined_events"],
+    deps=["int_close_gates", "int_invoices_computed", "int_fees", "invoices",
+          "quarantined_events"],
     pool="warehouse",
     description="The finance review page of the close, written next to the warehouse "
                 "(review/<warehouse>-<as-of>-<run>.html, and <warehouse>-latest.html): totals "
@@ -38,6 +39,14 @@ def review_report(context: dg.AssetExecutionContext,
     failed = [c.name for c in review.failed_checks]
     context.log.info(f"review report: {path}" + (f" ({len(failed)} failed check(s): "
                                                  f"{', '.join(failed)})" if failed else ""))
+    blocked = review.failed_gates
+    if blocked:
+        rules = "; ".join(f"{g['rule']} ({g['failures']} failing"
+                          + (f", e.g. {g['example']}" if g["example"] else "") + ")"
+                          for g in blocked)
+        raise dg.Failure(description=f"finalization blocked by review gate(s): {rules}; "
+                                     f"nothing was finalized. Review report: {path}",
+                         allow_retries=False)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path)),
         "customers": len(review.customers),

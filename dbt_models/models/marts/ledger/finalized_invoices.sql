@@ -86,13 +86,15 @@ previous as (
 
 to_finalize as (
 
-    -- Without a grace period an invoice is final as soon as it is generated.
+    -- Without a grace period an invoice is final as soon as it is generated, unless a review
+    -- gate fails (int_close_gates): then nothing of this close is finalized.
     select
         computed.*,
         computed.billing_at as finalized_at
 
     from computed
     anti join previous using (invoice_id)
+    where not exists (select 1 from {{ ref('int_close_gates') }} where failures > 0)
 
 ),
 
