@@ -2,7 +2,7 @@
 -- Commitments::Minimum::CalculateTrueUpFeeService computes them, one per billing period of a
 -- plan with a minimum commitment, billed when the period closes:
 --
---   commitment = round(minimum_commitment x billed days / period days), half up: prorated
+--   commitment = round(minimum_commitment x covered days / period days), half up: prorated
 --                when the subscription covers part of the period (it started inside it, or
 --                ended inside it), over the full period's days;
 --   true-up    = commitment - Σ the period's subscription and charge fees (whichever invoice
@@ -16,7 +16,15 @@ with
 
 items as (
 
-    select * from {{ ref('int_billing_items') }} where item_type = 'commitment'
+    -- Days of the period the subscription covered, both ends included. Unlike its fee, an
+    -- upgraded plan's commitment keeps the day of the upgrade (Lago counts from the period's
+    -- first billed day to the upgrade instant: CalculateProratedCoefficientService).
+    select
+        *,
+        date_diff('day', billed_from_date, billed_to_date) + 1 as commitment_days
+
+    from {{ ref('int_billing_items') }}
+    where item_type = 'commitment'
 
 ),
 
@@ -66,9 +74,11 @@ commitments as (
         items.*,
         plans.minimum_commitment_display_name,
         case
-            when items.billed_days >= items.period_days then plans.minimum_commitment_amount_cents
-            else cast(round({{ divide('plans.minimum_commitment_amount_cents * items.billed_days',
-                                      'items.period_days') }}, 0) as bigint)
+            when items.commitment_days >= items.period_days
+                then plans.minimum_commitment_amount_cents
+            else cast(round({{ divide('plans.minimum_commitment_amount_cents'
+                                      ' * items.commitment_days', 'items.period_days') }}, 0)
+                      as bigint)
         end as commitment_amount_cents,
         coalesce(period_totals.fees_amount_cents, 0) as fees_amount_cents,
         coalesce(period_totals.fees_precise_amount_cents, 0) as fees_precise_amount_cents
