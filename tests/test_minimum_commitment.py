@@ -174,3 +174,17 @@ def test_every_period_is_trued_up_once(closes):
         ("cus_arrears", "2024-04-01", 989000, "2024-03-01/2024-03-31"),
         ("cus_term", "2024-03-16", 510968, "2024-03-01/2024-03-16"),
     ]
+
+
+def test_a_bad_minimum_commitment_is_refused(tmp_path):
+    from conftest import base_catalog
+    from orchestration.lib.catalog.errors import CatalogError
+    from orchestration.lib.catalog.validate import validate_catalog
+
+    plans = base_catalog()["plans"]
+    plans[0]["minimum_commitment"] = {"amount_cents": -100, "tax_codes": ["nope"]}
+    folder = write_catalog(tmp_path / "catalog", base_catalog(plans=plans))
+    with pytest.raises(CatalogError) as caught:
+        validate_catalog(folder)
+    assert ('plans.yaml: plan "starter": minimum_commitment.amount_cents: must not be negative'
+            in str(caught.value))

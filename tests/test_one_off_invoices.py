@@ -153,3 +153,96 @@ def test_the_subscription_pdf_shows_each_coupon_and_the_taxes(closes):
     assert "Total due $108.00" in text
     # no credit note or prepaid credit applied: no such line
     assert "Credit notes" not in text and "Prepaid credits" not in text
+
+
+# --- refusals: a bad add-on or one-off invoice is refused before anything is computed ---------
+
+from conftest import base_catalog  # noqa: E402
+from orchestration.lib.catalog.errors import CatalogError  # noqa: E402
+from orchestration.lib.catalog.tables import catalog_tables  # noqa: E402
+from orchestration.lib.catalog.validate import validate_catalog  # noqa: E402
+
+ADD_ONS = [{"code": "setup_fee", "name": "Setup fee", "amount_cents": 50000,
+            "amount_currency": "EUR"}]
+
+
+def one_off(**fields) -> dict:
+    return {"external_customer_id": "cus_a", "currency": "EUR", "at": AT,
+            "fees": [{"add_on_code": "setup_fee"}], **fields}
+
+
+def refusal(tmp_path: Path, add_ons=ADD_ONS, invoices=()) -> str:
+    folder = write_catalog(tmp_path / "catalog", base_catalog(
+        add_ons=add_ons, one_off_invoices=list(invoices)))
+    with pytest.raises(CatalogError) as caught:
+        validate_catalog(folder)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("invoice, expected", [
+    (one_off(fees=[{"add_on_code": "setup"}]),
+     "one_off_invoices.yaml: one-off invoice #1 (customer \"cus_a\"): fees[0].add_on_code: "
+     "unknown add-on 'setup' (known: setup_fee)"),
+    (one_off(currency="USD"),
+     "one_off_invoices.yaml: one-off invoice #1 (customer \"cus_a\"): currency: the invoice is "
+     "in USD, but customer 'cus_a' is billed in EUR"),
+    (one_off(external_customer_id="cus_zz"),
+     "one_off_invoices.yaml: one-off invoice #1 (customer \"cus_zz\"): external_customer_id: "
+     "unknown customer 'cus_zz'"),
+    (one_off(fees=[{"add_on_code": "setup_fee", "units": -1}]),
+     "one_off_invoices.yaml: one-off invoice #1 (customer \"cus_a\"): fees[0].units: must not "
+     "be negative"),
+    (one_off(fees=[{"add_on_code": "setup_fee", "unit_amount_cents": -5}]),
+     "one_off_invoices.yaml: one-off invoice #1 (customer \"cus_a\"): "
+     "fees[0].unit_amount_cents: must not be negative"),
+    (one_off(fees=[{"add_on_code": "setup_fee", "tax_codes": ["vat"]}]),
+     "fees[0].tax_codes[0]: unknown tax 'vat'"),
+    (one_off(fees=[]), "one-off invoice #1 (customer \"cus_a\"): fees: needs at least one fee"),
+    ({"external_customer_id": "cus_a", "fees": [{"add_on_code": "setup_fee"}]},
+     "one-off invoice #1 (customer \"cus_a\"): at: is required"),
+])
+def test_a_bad_one_off_invoice_is_refused(tmp_path, invoice, expected):
+    assert expected in refusal(tmp_path, invoices=[invoice])
+
+
+def test_a_bad_add_on_is_refused(tmp_path):
+    message = refusal(tmp_path, add_ons=[
+        {"code": "setup_fee", "amount_cents": -1, "amount_currency": "EUR"},
+        {"code": "support", "amount_cents": 100, "amount_currency": "EUR"},
+        {"code": "support", "amount_cents": 100, "amount_currency": "EUX",
+         "tax_codes": ["nope"]}])
+    assert 'add_ons.yaml: add-on "setup_fee": amount_cents: must not be negative' in message
+    assert 'add_ons.yaml: add-on "support": amount_currency: unknown currency \'EUX\'' in message
+    assert 'add_ons.yaml: add-on "support": tax_codes[0]: unknown tax \'nope\'' in message
+    assert "'support' is defined twice" in message
+
+
+def test_an_add_on_priced_in_another_currency_needs_a_unit_amount(tmp_path):
+    add_ons = [{"code": "setup_fee", "amount_cents": 50000, "amount_currency": "USD"}]
+    assert ("fees[0].unit_amount_cents: is required: add-on 'setup_fee' is priced in USD, the "
+            "invoice is in EUR") in refusal(tmp_path, add_ons=add_ons, invoices=[one_off()])
+    # with its own unit amount, the fee is fine
+    folder = write_catalog(tmp_path / "ok", base_catalog(add_ons=add_ons, one_off_invoices=[
+        one_off(fees=[{"add_on_code": "setup_fee", "unit_amount_cents": 45000}])]))
+    validate_catalog(folder)
+
+
+def test_one_off_invoices_are_loaded_with_the_values_in_force(tmp_path):
+    """Units default to 1 and the unit amount to the add-on's; the currency to the customer's;
+    two one-off invoices of a customer at one instant are told apart (#2)."""
+    folder = write_catalog(tmp_path / "catalog", base_catalog(add_ons=ADD_ONS, one_off_invoices=[
+        {"external_customer_id": "cus_a", "at": AT, "fees": [{"add_on_code": "setup_fee"}]},
+        one_off(fees=[{"add_on_code": "setup_fee", "units": "2.5", "unit_amount_cents": 999,
+                       "tax_codes": "vat"}]),
+    ], taxes=[{"code": "vat", "rate": 20}]))
+    tables = catalog_tables(validate_catalog(folder))
+    assert tables["one_off_invoices"].select(
+        ["one_off_invoice_id", "currency"]).to_pylist() == [
+        {"one_off_invoice_id": "cus_a/2026-10-15T12:00:00Z", "currency": "EUR"},
+        {"one_off_invoice_id": "cus_a/2026-10-15T12:00:00Z#2", "currency": "EUR"}]
+    fees = tables["one_off_fees"].select(["one_off_fee_id", "units", "unit_amount_cents"])
+    assert [(f["one_off_fee_id"], float(f["units"]), f["unit_amount_cents"])
+            for f in fees.to_pylist()] == [("cus_a/2026-10-15T12:00:00Z/0", 1.0, 50000),
+                                           ("cus_a/2026-10-15T12:00:00Z#2/0", 2.5, 999)]
+    assert ("one_off_fee", "cus_a/2026-10-15T12:00:00Z#2/0", "vat") in [
+        tuple(r.values()) for r in tables["applied_taxes"].to_pylist()]
