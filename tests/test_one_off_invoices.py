@@ -142,6 +142,7 @@ def test_the_one_off_pdf_lists_the_add_ons_and_a_tax_line_per_rate(closes):
     assert "Taxes $300.33" in text
     assert "Total due $2,802.00" in text
     assert "Coupon" not in text
+    assert "Period" not in text   # a one-off invoice bills no period
 
 
 def test_the_subscription_pdf_shows_each_coupon_and_the_taxes(closes):
