@@ -196,7 +196,8 @@ def test_one_off_invoice_and_minimum_commitment_in_the_demo(demo):
     fees = con.execute("""
         select cast(invoices.issuing_date as varchar), fee_type, units, fees.amount_cents
         from main.fees inner join main.invoices using (invoice_id)
-        where external_customer_id = 'cus_kite' and invoice_type = 'subscription'
+        where invoices.external_customer_id = 'cus_kite'
+            and invoices.invoice_type = 'subscription'
         order by 1, 2""").fetchall()
     by_month: dict[str, dict] = {}
     for issued, fee_type, units, amount in fees:
