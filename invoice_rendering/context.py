@@ -54,6 +54,13 @@ class TaxLine:
 
 
 @dataclass(frozen=True)
+class CouponLine:
+    """One coupon credited on the invoice (invoice_coupons), in the order it was applied."""
+    name: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
 class InvoiceDocument:
     number: str
     status: str
@@ -79,6 +86,7 @@ class InvoiceDocument:
     prepaid_credit_amount_cents: int
     total_amount_cents: int
     catalog_version: str = ""
+    coupons: tuple[CouponLine, ...] = ()
 
 
 @dataclass(frozen=True)

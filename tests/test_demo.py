@@ -43,12 +43,13 @@ def demo(tmp_path_factory):
 
 def test_demo_invoices_and_totals(demo):
     _, _, con = demo
-    assert con.execute("select count(*) from catalog.customers").fetchone()[0] == 36
+    assert con.execute("select count(*) from catalog.customers").fetchone()[0] == 37
     per_currency = dict(con.execute(
         "select currency, count(*) from main.invoices group by currency").fetchall())
     # one invoice per closed period of every subscription (sub_ember's from July), the
-    # termination's own invoice, and a start invoice for each subscription billed in advance
-    assert per_currency == {"EUR": 90, "USD": 12}
+    # termination's own invoice, a start invoice for each subscription billed in advance, and
+    # Kite's one-off invoice
+    assert per_currency == {"EUR": 93, "USD": 12}
     assert con.execute("select count(*) from main.invoices where status <> 'finalized'"
                        ).fetchone()[0] == 0
     # each invoice reconciles to its fees, coupons and per-rate taxes to the unit (Lago taxes
@@ -79,7 +80,8 @@ def test_demo_invoices_and_totals(demo):
                   select currency, sum(fees_amount_cents), sum(coupons_amount_cents),
                       sum(taxes_amount_cents), sum(total_amount_cents)
                   from main.invoices group by currency""").fetchall()}
-    assert totals == {"EUR": (4466635, 17191, 872349, 5321793), "USD": (537712, 0, 0, 537712)}
+    # (Kite's three invoices, checked below, add 345,000 of fees, 53,000 of taxes to EUR)
+    assert totals == {"EUR": (4811635, 17191, 925349, 5719793), "USD": (537712, 0, 0, 537712)}
 
 
 def test_every_event_is_accounted_for(demo):
@@ -140,7 +142,7 @@ def test_pdf_shows_customer_and_total(demo):
     text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "Lumen Learning" in text
     assert f"${total // 100:,}.{total % 100:02d}" in text
-    assert len(list((root / "documents" / "invoices").glob("*.pdf"))) == 102
+    assert len(list((root / "documents" / "invoices").glob("*.pdf"))) == 105
 
 
 def test_summary_lists_what_the_demo_shows(demo):
@@ -152,7 +154,9 @@ def test_summary_lists_what_the_demo_shows(demo):
         assert line in stdout
     assert ("coupons applied: growth_launch on 3 invoice(s) of 1 customer(s), "
             "welcome_50 on 1 invoice(s) of 1 customer(s)") in stdout
-    assert "invoice PDFs          102" in stdout
+    assert "invoice PDFs          105" in stdout
+    assert "one-off invoices: 1 (add-ons onboarding, priority_support, training_day)" in stdout
+    assert "minimum commitment true-ups: 2 fee(s) on 1 subscription(s) (sub_kite)" in stdout
     assert "credit-note PDFs        1" in stdout
 
 
@@ -173,3 +177,39 @@ def test_coupons_in_the_demo(demo):
     assert 1 <= len(rows) <= 3
     for amount, fees in rows:
         assert amount == int((Decimal(fees) / 10).quantize(Decimal(1), "ROUND_HALF_UP"))
+
+
+def test_one_off_invoice_and_minimum_commitment_in_the_demo(demo):
+    """Kite (commit_eur from 2026-09-16: 99.00 a month, at least 500.00 with its usage at 0.002
+    a call; VAT FR 20%) and its one-off invoice (onboarding 1,500.00, 2 x 200.00 of priority
+    support, a tax-exempt training day of 800.00), recomputed from the catalog's prices."""
+    root, _, con = demo
+    invoices = con.execute("""
+        select invoice_type, cast(issuing_date as varchar), fees_amount_cents,
+            taxes_amount_cents, total_amount_cents
+        from main.invoices where external_customer_id = 'cus_kite' order by number""").fetchall()
+    # 1500 + 2 x 200 + 800 = 2,700.00; VAT on 1,900.00 only
+    assert invoices[0] == ("one_off", "2026-09-16", 270000, 38000, 308000)
+    # each month is topped up to its commitment: 500.00 x 15/30 for September, 500.00 after
+    assert [row[:3] for row in invoices[1:]] == [
+        ("subscription", "2026-10-01", 25000), ("subscription", "2026-11-01", 50000)]
+    fees = con.execute("""
+        select cast(invoices.issuing_date as varchar), fee_type, units, fees.amount_cents
+        from main.fees inner join main.invoices using (invoice_id)
+        where invoices.external_customer_id = 'cus_kite'
+            and invoices.invoice_type = 'subscription'
+        order by 1, 2""").fetchall()
+    by_month: dict[str, dict] = {}
+    for issued, fee_type, units, amount in fees:
+        by_month.setdefault(issued, {})[fee_type] = (units, amount)
+    for issued, fee, commitment in (("2026-10-01", 4950, 25000), ("2026-11-01", 9900, 50000)):
+        month = by_month[issued]
+        calls, charge = month["charge"]
+        assert charge == int((calls * Decimal("0.2")).quantize(Decimal(1), "ROUND_HALF_UP"))
+        assert month["subscription"][1] == fee
+        assert month["commitment"][1] == commitment - fee - charge
+    pdf = root / "documents" / "invoices" / "NWM-012-001.pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Tax exempt 0 % on €800.00 €0.00" in text
+    assert "VAT FR 20 % on €1,900.00 €380.00" in text
+    assert "Total due €3,080.00" in text

@@ -8,7 +8,8 @@
 
   finalized_billing_items(): one row per period part billed by a finalized invoice:
     external_subscription_id, phase_index, period_index, charges_index, item_type, invoice_id.
-  finalized_invoice_headers(): invoice_id, external_customer_id, billing_at of finalized invoices.
+  finalized_invoice_headers(): invoice_id, external_customer_id, billing_at, invoice_type of
+    finalized invoices.
 #}
 {% macro ledger_relation() -%}
     {%- if not execute -%}
@@ -47,10 +48,11 @@
         select
             cast(null as varchar) as invoice_id,
             cast(null as varchar) as external_customer_id,
-            cast(null as timestamptz) as billing_at
+            cast(null as timestamptz) as billing_at,
+            cast(null as varchar) as invoice_type
         where false
     {%- else -%}
-        select invoice_id, external_customer_id, billing_at from {{ ledger }}
+        select invoice_id, external_customer_id, billing_at, invoice_type from {{ ledger }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -83,5 +85,35 @@
                 unnest(applied_coupons) as credit
             from {{ ledger }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  finalized_period_fees(): one row per subscription or charge fee of a finalized invoice, with
+  the period part it billed: external_subscription_id, phase_index, period_index, fee_type,
+  amount_cents, precise_amount_cents. A minimum commitment counts the fees of its period that
+  earlier closes billed (an in-advance fee, the monthly charges of a yearly plan).
+#}
+{% macro finalized_period_fees() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as external_subscription_id,
+            cast(null as integer) as phase_index,
+            cast(null as bigint) as period_index,
+            cast(null as varchar) as fee_type,
+            cast(null as bigint) as amount_cents,
+            cast(null as decimal(38, 5)) as precise_amount_cents
+        where false
+    {%- else -%}
+        select
+            fee.external_subscription_id,
+            fee.phase_index,
+            fee.period_index,
+            fee.fee_type,
+            fee.amount_cents,
+            fee.precise_amount_cents
+        from (select unnest(fees) as fee from {{ ledger }})
+        where fee.fee_type in ('subscription', 'charge')
     {%- endif -%}
 {%- endmacro %}

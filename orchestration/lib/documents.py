@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from invoice_rendering import (Address, CreditNoteDocument, CreditNoteItem, FeeLine,
-                               InvoiceDocument, Party, TaxLine)
+from invoice_rendering import (Address, CouponLine, CreditNoteDocument, CreditNoteItem,
+                               FeeLine, InvoiceDocument, Party, TaxLine)
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -80,7 +80,8 @@ with filters as (
 select
     fees.fee_id, fees.invoice_id, fees.fee_type, fees.charge_model, fees.display_name,
     fees.billable_metric_name, fees.billable_metric_code, fees.external_subscription_id,
-    fees.group_key, fees.is_true_up, fees.units, fees.precise_amount_cents, fees.amount_cents,
+    fees.group_key, fees.is_true_up, fees.add_on_code, fees.units, fees.precise_amount_cents,
+    fees.amount_cents,
     fees.taxes_rate, filters.filter_text,
     cast(timezone(invoices.timezone, fees.from_datetime) as date) as from_date,
     cast(timezone(invoices.timezone, fees.to_datetime) as date) as to_date
@@ -88,8 +89,9 @@ from main.fees as fees
 inner join main.invoices as invoices using (invoice_id)
 left join filters using (pricing_id)
 where fees.{key} in (select unnest(?))
-order by fees.invoice_id, fees.fee_type desc, fees.billable_metric_code, fees.pricing_id,
-    fees.group_key, fees.is_true_up, fees.fee_id
+order by fees.invoice_id, fees.fee_type = 'commitment', fees.fee_type desc,
+    fees.billable_metric_code, fees.pricing_id, fees.group_key, fees.is_true_up,
+    fees.from_datetime, fees.fee_id
 """
 
 _TAXES_SQL = """
@@ -97,6 +99,15 @@ select invoice_id, tax_name, tax_rate, taxable_amount_cents, amount_cents
 from main.invoice_taxes
 where invoice_id in (select unnest(?))
 order by invoice_id, tax_code
+"""
+
+_COUPONS_SQL = """
+select invoice_coupons.invoice_id, coalesce(coupons.name, invoice_coupons.coupon_code) as name,
+    invoice_coupons.amount_cents
+from main.invoice_coupons as invoice_coupons
+left join staging.stg_catalog__coupons as coupons using (coupon_code)
+where invoice_coupons.invoice_id in (select unnest(?))
+order by invoice_coupons.invoice_id, invoice_coupons.position
 """
 
 _CREDIT_NOTES_SQL = f"""
@@ -132,9 +143,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 def _fee_line(row: dict, subunit_to_unit: int) -> FeeLine:
     units = Decimal(row["units"])
-    if row["fee_type"] == "subscription":
-        description = row["display_name"] or "Subscription"
+    if row["fee_type"] in ("subscription", "commitment"):
+        description = row["display_name"] or row["fee_type"].capitalize()
         detail = f"{row['external_subscription_id']} · {row['from_date']} – {row['to_date']}"
+    elif row["fee_type"] == "add_on":
+        description, detail = row["display_name"] or row["add_on_code"], None
     else:
         description = row["display_name"] or row["billable_metric_name"] or \
             row["billable_metric_code"]
@@ -148,7 +161,7 @@ def _fee_line(row: dict, subunit_to_unit: int) -> FeeLine:
             parts.append(", ".join(f"{k}: {'—' if v is None else v}" for k, v in groups.items()))
         detail = " · ".join(parts) or None
     unit_amount = None
-    if row["fee_type"] == "subscription":
+    if row["fee_type"] in ("subscription", "commitment"):
         unit_amount = Decimal(row["amount_cents"]) / Decimal(subunit_to_unit)
     elif units:
         unit_amount = Decimal(row["precise_amount_cents"]) / units / Decimal(subunit_to_unit)
@@ -189,6 +202,10 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
         taxes.setdefault(row["invoice_id"], []).append(TaxLine(
             row["tax_name"], Decimal(row["tax_rate"]), int(row["taxable_amount_cents"]),
             int(row["amount_cents"])))
+    coupons: dict[str, list[CouponLine]] = {}
+    for row in _rows(con, _COUPONS_SQL, [invoice_ids]):
+        coupons.setdefault(row["invoice_id"], []).append(CouponLine(
+            row["name"], int(row["amount_cents"])))
     documents = []
     for row in _rows(con, _INVOICES_SQL, [invoice_ids]):
         documents.append((row["invoice_id"], InvoiceDocument(
@@ -208,7 +225,8 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
             credit_notes_amount_cents=row["credit_notes_amount_cents"],
             prepaid_credit_amount_cents=row["prepaid_credit_amount_cents"],
             total_amount_cents=row["total_amount_cents"],
-            catalog_version=row["catalog_version"] or "")))
+            catalog_version=row["catalog_version"] or "",
+            coupons=tuple(coupons.get(row["invoice_id"], [])))))
     return documents
 
 

@@ -45,6 +45,7 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
         lines.append("    coupons applied: " + ", ".join(
             f"{code} on {invoices} invoice(s) of {customers} customer(s)"
             for code, invoices, customers in coupons))
+    lines += _one_off_and_commitment_lines(con)
     lines += _calendar_lines(con)
     lines += _credit_note_lines(con)
     outcomes = con.execute(
@@ -116,6 +117,27 @@ def _calendar_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     lines.append(f"    terminations         {len(terminations):>5}   {_names(terminations)}")
     if trials:
         lines.append(f"    trials               {len(trials):>5}   {_names(trials)}")
+    return lines
+
+
+def _one_off_and_commitment_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One-off invoices (their add-ons) and minimum commitment true-ups, when there are any."""
+    lines = []
+    one_offs = con.execute("""
+        select count(distinct invoice_id), string_agg(distinct add_on_code, ', '
+                                                      order by add_on_code)
+        from main.fees inner join main.invoices using (invoice_id)
+        where invoice_type = 'one_off'""").fetchone()
+    if one_offs[0]:
+        lines.append(f"    one-off invoices: {one_offs[0]} (add-ons {one_offs[1]})")
+    commitments = con.execute("""
+        select count(*), count(distinct external_subscription_id),
+            string_agg(distinct external_subscription_id, ', '
+                       order by external_subscription_id)
+        from main.fees where fee_type = 'commitment'""").fetchone()
+    if commitments[0]:
+        lines.append(f"    minimum commitment true-ups: {commitments[0]} fee(s) on "
+                     f"{commitments[1]} subscription(s) ({commitments[2]})")
     return lines
 
 

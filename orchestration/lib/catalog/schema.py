@@ -438,3 +438,45 @@ class AppliedCoupon(Document):
     percentage_rate: Amount | None = None
     frequency: Literal["once", "recurring", "forever"] | None = None
     frequency_duration: Count | None = None
+
+
+# --- add-ons and one-off invoices (Lago's add-on object and POST /invoices) ---------------------
+
+
+def _units(value: Any) -> Any:
+    """Lago reads a one-off fee's units as a number (default 1); they may be fractional."""
+    return Decimal(1) if value is None else value
+
+
+class AddOn(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "id", "lago_id", "created_at", "description"})
+
+    code: str
+    name: str | None = None
+    invoice_display_name: str | None = None
+    amount_cents: Cents
+    amount_currency: str
+    tax_codes: Codes | None = None
+
+
+class OneOffFee(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"description"})
+
+    add_on_code: str
+    units: Annotated[Decimal, BeforeValidator(_to_decimal), BeforeValidator(_units),
+                     AfterValidator(_not_negative)] = Decimal(1)
+    # the add-on's amount_cents when left out
+    unit_amount_cents: Cents | None = None
+    invoice_display_name: str | None = None
+    # replace the add-on's taxes (and the customer's and organization's) for this fee
+    tax_codes: Codes | None = None
+
+
+class OneOffInvoice(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "lago_id"})
+
+    external_customer_id: str
+    currency: str | None = None      # the customer's currency when left out
+    at: Instant                      # when the invoice is issued (Lago: the API call)
+    fees: list[OneOffFee]

@@ -21,7 +21,7 @@ CATALOG_TABLES = (
     "organization", "taxes", "billable_metrics", "billable_metric_filters", "plans",
     "plan_usage_thresholds", "charges", "charge_pricings", "charge_filter_values", "charge_tiers",
     "customers", "subscriptions", "plan_changes", "applied_taxes", "coupons", "coupon_targets",
-    "applied_coupons",
+    "applied_coupons", "add_ons", "one_off_invoices", "one_off_fees",
 )
 
 DEC = pa.decimal128(38, 12)
@@ -202,8 +202,6 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
         ("external_subscription_id", STR), ("position", INT), ("plan_code", STR),
         ("requested_at", TS), ("kind", STR)], plan_changes)
 
-    add("applied_taxes", [("owner_type", STR), ("owner_id", STR), ("tax_code", STR)],
-        applied_taxes)
 
     # Coupons: the coupon as defined, the plans or metrics it is limited to, and each
     # application to a customer with the values in force (its overrides, else the coupon's).
@@ -237,6 +235,36 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
             _dec(a.percentage_rate), a.frequency, a.frequency_duration,
         ) for a in catalog.applied_coupons])
 
+    # Add-ons, and one-off invoices with their fees (each fee's unit amount in force); a fee's
+    # own tax codes are attached to it as owner 'one_off_fee' (`<one_off_invoice_id>/<position>`).
+    add("add_ons", [
+        ("add_on_code", STR), ("name", STR), ("invoice_display_name", STR),
+        ("amount_cents", INT), ("amount_currency", STR)], [(
+            a.code, a.name or a.code, a.invoice_display_name or a.name or a.code,
+            a.amount_cents, a.amount_currency) for a in catalog.add_ons])
+    for a in catalog.add_ons:
+        applied_taxes.extend(("add_on", a.code, code) for code in a.tax_codes or [])
+    one_off_fees = []
+    for invoice in catalog.one_off_invoices:
+        for fee in invoice.fees:
+            fee_id = f"{invoice.one_off_invoice_id}/{fee.position}"
+            one_off_fees.append((fee_id, invoice.one_off_invoice_id, fee.position,
+                                 fee.add_on_code, _dec(fee.units), fee.unit_amount_cents,
+                                 fee.display_name))
+            applied_taxes.extend(("one_off_fee", fee_id, code) for code in fee.tax_codes or [])
+    add("one_off_invoices", [
+        ("one_off_invoice_id", STR), ("position", INT), ("external_customer_id", STR),
+        ("currency", STR), ("issued_at", TS)], [(
+            i.one_off_invoice_id, i.position, i.external_customer_id, i.currency, i.issued_at,
+        ) for i in catalog.one_off_invoices])
+    add("one_off_fees", [
+        ("one_off_fee_id", STR), ("one_off_invoice_id", STR), ("position", INT),
+        ("add_on_code", STR), ("units", DEC), ("unit_amount_cents", INT),
+        ("display_name", STR)], one_off_fees)
+
+    add("applied_taxes", [("owner_type", STR), ("owner_id", STR), ("tax_code", STR)],
+        applied_taxes)
+
     return {name: pa.Table.from_pylist(
         [dict(zip([c for c, _ in cols], row)) for row in rows],
         schema=pa.schema(cols)) for name, (cols, rows) in tables.items()}
@@ -251,6 +279,8 @@ def _customer_currencies(catalog: Catalog) -> dict[str, str]:
         plan = plans.get(s.plan_code)
         if plan is not None:
             currency.setdefault(s.external_customer_id, plan.amount_currency)
+    for invoice in catalog.one_off_invoices:  # a customer billed only one-off invoices
+        currency.setdefault(invoice.external_customer_id, invoice.currency)
     return currency
 
 

@@ -27,8 +27,8 @@ from .resolve import (
     PlanFamily, apply_overrides, followed_versions, has_overrides, instant_text, version_codes,
 )
 from .schema import (
-    AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon, Customer, Document,
-    Organization, Plan, Subscription, Tax, _to_instant,
+    AddOn, AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon, Customer, Document,
+    OneOffInvoice, Organization, Plan, Subscription, Tax, _to_instant,
 )
 
 CURRENCIES_CSV = Path(__file__).resolve().parents[3] / "dbt_models" / "seeds" / "currencies.csv"
@@ -44,11 +44,13 @@ DOCUMENTS: dict[str, tuple[type[Document], str | None, str]] = {
     "subscriptions": (Subscription, "external_id", "subscription"),
     "coupons": (Coupon, "code", "coupon"),
     "applied_coupons": (AppliedCoupon, None, "applied coupon"),
+    "add_ons": (AddOn, "code", "add-on"),
+    "one_off_invoices": (OneOffInvoice, None, "one-off invoice"),
 }
 # Documents of later features: accepted here so that a catalog written for them loads; the
 # features that read them validate them.
 LATER_DOCUMENTS = {
-    "add_ons", "one_off_invoices", "wallets", "credit_notes",
+    "wallets", "credit_notes",
 }
 TABULAR_DOCUMENTS = {"customers", "subscriptions"}  # may also come as Parquet or CSV
 
@@ -81,6 +83,9 @@ class Catalog:
     coupons: list[Coupon] = field(default_factory=list)
     # applied_coupons.yaml in file order, each with the coupon's values its overrides leave
     applied_coupons: list["ResolvedAppliedCoupon"] = field(default_factory=list)
+    add_ons: list[AddOn] = field(default_factory=list)
+    # one_off_invoices.yaml in file order, each fee with the unit amount in force
+    one_off_invoices: list["ResolvedOneOffInvoice"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,30 @@ class ResolvedAppliedCoupon:
     percentage_rate: Decimal | None
     frequency: str
     frequency_duration: int | None
+
+
+@dataclass(frozen=True)
+class ResolvedOneOffFee:
+    position: int
+    add_on_code: str
+    units: Decimal
+    unit_amount_cents: int          # the fee's, else the add-on's amount_cents
+    display_name: str               # the fee's invoice_display_name, else the add-on's name
+    tax_codes: list[str] | None     # the fee's own tax codes (null: the add-on's, or defaults)
+
+
+@dataclass(frozen=True)
+class ResolvedOneOffInvoice:
+    """A one-off invoice as it will be issued: `one_off_invoice_id` is `<customer>/<at>`,
+    `#n` for the nth one-off invoice of that customer at the same instant; `currency` is the
+    invoice's, else the customer's."""
+
+    one_off_invoice_id: str
+    position: int
+    external_customer_id: str
+    currency: str
+    issued_at: dt.datetime
+    fees: tuple[ResolvedOneOffFee, ...]
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -218,6 +247,8 @@ def _label(stem: str, key: str | None, item: Any, index: int) -> str:
     _, _, noun = DOCUMENTS[stem]
     if stem == "applied_coupons":
         return _applied_label(item, index)
+    if stem == "one_off_invoices":
+        return _one_off_label(item, index)
     if key and isinstance(item, dict) and item.get(key) not in (None, ""):
         if stem == "plans" and item.get("effective_from") is not None:
             try:
@@ -519,7 +550,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
     issues: list[CatalogIssue] = []
     docs, version, warnings = _read_documents(folder, issues)
     parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings,
-                           indexed=stem == "applied_coupons") for stem in DOCUMENTS}
+                           indexed=stem in ("applied_coupons", "one_off_invoices"))
+              for stem in DOCUMENTS}
     chk = _Checker(issues)
 
     orgs = parsed["organization"]
@@ -605,6 +637,13 @@ def validate_catalog(folder: str | Path) -> Catalog:
         _check_coupon(chk, coupon, families, metrics)
     applied = _check_applied_coupons(chk, parsed["applied_coupons"], docs.get(
         "applied_coupons", []), coupons, customers, currency_of)
+    add_ons = chk.unique("add_ons.yaml", "add-on", parsed["add_ons"], "code")
+    for add_on in add_ons.values():
+        obj = f'add-on "{add_on.code}"'
+        chk.currency("add_ons.yaml", obj, "amount_currency", add_on.amount_currency)
+        chk.codes("add_ons.yaml", obj, "tax_codes", add_on.tax_codes, taxes, "tax")
+    one_offs = _check_one_off_invoices(chk, parsed["one_off_invoices"], docs.get(
+        "one_off_invoices", []), add_ons, customers, currency_of, taxes)
 
     if issues:
         raise CatalogError(issues, str(folder))
@@ -616,6 +655,7 @@ def validate_catalog(folder: str | Path) -> Catalog:
         subscriptions=[resolved[s.external_id] for s in subscriptions.values()],
         version=version, warnings=warnings, raw=docs, plan_parents=parents,
         coupons=list(coupons.values()), applied_coupons=applied,
+        add_ons=list(add_ons.values()), one_off_invoices=one_offs,
     )
 
 
@@ -803,4 +843,75 @@ def _check_applied_coupons(chk: _Checker, parsed: list[tuple[int, AppliedCoupon]
             amount_currency=currency, percentage_rate=None if fixed else rate,
             frequency=frequency, frequency_duration=duration if frequency == "recurring" else None,
         ))
+    return resolved
+
+
+# --- add-ons and one-off invoices ---------------------------------------------------------------
+
+
+def _one_off_label(item: Any, index: int) -> str:
+    """`one-off invoice #2 (customer "cus_a")`: the entry has no code."""
+    label = f"one-off invoice #{index + 1}"
+    if isinstance(item, dict) and item.get("external_customer_id") not in (None, ""):
+        customer = item["external_customer_id"]
+        label += f' (customer "{customer}")'
+    return label
+
+
+def _check_one_off_invoices(chk: _Checker, parsed: list[tuple[int, OneOffInvoice]], raw: list,
+                            add_ons: dict[str, AddOn], customers: dict,
+                            currency_of: dict[str, tuple[str, str]], taxes: dict,
+                            ) -> list[ResolvedOneOffInvoice]:
+    """Each one-off invoice names a known customer, is in the customer's currency, and lists
+    at least one fee of a known add-on (Lago's CreateOneOffService refuses an unknown customer
+    or add-on and an empty fee list; a customer has one currency)."""
+    file = "one_off_invoices.yaml"
+    resolved: list[ResolvedOneOffInvoice] = []
+    seen: dict[str, int] = {}
+    for position, invoice in parsed:
+        obj = _one_off_label(raw[position], position)
+        if invoice.external_customer_id not in customers:
+            chk.add(file, obj, "external_customer_id",
+                    _unknown("customer", invoice.external_customer_id, customers))
+        chk.currency(file, obj, "currency", invoice.currency)
+        known = currency_of.get(invoice.external_customer_id)
+        currency = invoice.currency or (known[0] if known else None)
+        if currency is None:
+            chk.add(file, obj, "currency",
+                    f"is required: customer {invoice.external_customer_id!r} has no currency "
+                    f"(neither its own nor a subscription's)")
+        elif known and known[0] != currency:
+            chk.add(file, obj, "currency",
+                    f"the invoice is in {currency}, but customer "
+                    f"{invoice.external_customer_id!r} is billed in {known[0]} ({known[1]}); a "
+                    f"customer has one currency")
+        if not invoice.fees:
+            chk.add(file, obj, "fees", "needs at least one fee")
+        fees = []
+        for i, fee in enumerate(invoice.fees):
+            here = f"fees[{i}]"
+            add_on = add_ons.get(fee.add_on_code)
+            if add_on is None:
+                chk.add(file, obj, f"{here}.add_on_code", _unknown("add-on", fee.add_on_code,
+                                                                   add_ons))
+                continue
+            chk.codes(file, obj, f"{here}.tax_codes", fee.tax_codes, taxes, "tax")
+            if (fee.unit_amount_cents is None and currency
+                    and add_on.amount_currency != currency):
+                chk.add(file, obj, f"{here}.unit_amount_cents",
+                        f"is required: add-on {add_on.code!r} is priced in "
+                        f"{add_on.amount_currency}, the invoice is in {currency}")
+            fees.append(ResolvedOneOffFee(
+                position=i, add_on_code=add_on.code, units=fee.units,
+                unit_amount_cents=(fee.unit_amount_cents if fee.unit_amount_cents is not None
+                                   else add_on.amount_cents),
+                display_name=(fee.invoice_display_name or add_on.invoice_display_name
+                              or add_on.name or add_on.code),
+                tax_codes=fee.tax_codes or None))
+        base = f"{invoice.external_customer_id}/{instant_text(invoice.at)}"
+        seen[base] = seen.get(base, 0) + 1
+        resolved.append(ResolvedOneOffInvoice(
+            one_off_invoice_id=base + (f"#{seen[base]}" if seen[base] > 1 else ""),
+            position=position, external_customer_id=invoice.external_customer_id,
+            currency=currency or "", issued_at=invoice.at, fees=tuple(fees)))
     return resolved

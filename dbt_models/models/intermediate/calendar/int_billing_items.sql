@@ -3,7 +3,8 @@
 -- What is due by --as-of and not billed yet: one row per part of a billing period that an
 -- invoice bills. A period has two parts: its subscription fee (billed when the period opens
 -- for pay-in-advance plans, when it closes otherwise) and its in-arrears charges (billed when
--- it closes). Parts already on a finalized invoice are never billed again (the ledger).
+-- it closes), and, for a plan with a minimum commitment, its commitment true-up (billed when
+-- it closes, LAGO_RULES.md §15). Parts already on a finalized invoice are never billed again (the ledger).
 -- `billing_at` is the instant the part is billed; the parts of one customer billed at the
 -- same instant share one invoice (LAGO_RULES.md §6), except that a termination has an invoice
 -- of its own (`invoice_group` 'terminating'), as Lago issues one even when nothing is due.
@@ -18,6 +19,14 @@ periods as (
 charges as (
 
     select * from {{ ref('stg_catalog__charges') }}
+
+),
+
+plans_with_commitment as (
+
+    select plan_code
+    from {{ ref('stg_catalog__plans') }}
+    where minimum_commitment_amount_cents > 0
 
 ),
 
@@ -88,11 +97,33 @@ charge_parts as (
 
 ),
 
+-- A period's minimum commitment is trued up when the period closes, on the invoice of its
+-- last charges (in arrears) or of the next period's fee (in advance: Lago reconciles the
+-- previous period), which is the invoice billed at the period's close either way.
+commitment_parts as (
+
+    select
+        periods.*,
+        0 as charges_index,
+        'commitment' as item_type,
+        periods.closes_at as billing_at,
+        case
+            when periods.end_reason = 'terminated' and periods.is_last_period then 'terminating'
+            else 'periodic'
+        end as invoice_group
+
+    from periods
+    inner join plans_with_commitment using (plan_code)
+
+),
+
 parts as (
 
     select * from subscription_fee_parts
     union all
     select * from charge_parts
+    union all
+    select * from commitment_parts
 
 ),
 

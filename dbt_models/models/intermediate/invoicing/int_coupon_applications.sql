@@ -33,8 +33,7 @@
 --
 -- One row per step; int_invoice_coupons keeps the credits, int_fee_coupons each invoice's
 -- final fee_coupons. Only invoices with coupons to consider have steps. Coupons are not
--- applied to one-off (add-on) invoices; every invoice of int_invoice_keys is a subscription
--- invoice.
+-- applied to one-off (add-on) invoices (LAGO_RULES.md §16): they take no step.
 with recursive
 
 fees as (
@@ -71,7 +70,8 @@ invoices as (
     from {{ ref('int_invoice_keys') }} as invoice_keys
     inner join fees using (invoice_id)
     -- only customers with coupons have anything to walk
-    where invoice_keys.external_customer_id in (
+    where invoice_keys.invoice_group <> 'one_off'
+        and invoice_keys.external_customer_id in (
         select external_customer_id from {{ ref('stg_catalog__applied_coupons') }})
     group by invoice_keys.invoice_id, invoice_keys.external_customer_id,
         invoice_keys.billing_at, invoice_keys.currency

@@ -1,5 +1,7 @@
 -- The taxes of each fee: the tax codes of the first level that has any, in Lago's order
--- (LAGO_RULES.md §11): the charge's (charge fees and their true-ups), the plan's, the
+-- (LAGO_RULES.md §11, Fees::ApplyTaxesService): a one-off fee's own tax codes, the add-on's
+-- (add-on fees), the charge's (charge fees and their true-ups), the minimum commitment's
+-- (commitment fees), the plan's (subscription, charge and commitment fees), the
 -- customer's, the organization's. Levels do not stack; the taxes of the chosen level add up.
 -- Each tax is computed on the fee after its coupons (amount_cents - precise_coupons_amount_cents,
 -- LAGO_RULES.md §9 step 5), unrounded here: the fee and the invoice each round their own total.
@@ -30,10 +32,34 @@ taxes as (
 
 candidates as (
 
+    select fees.fee_key, fees.amount_cents, 0 as level, applied.tax_code
+    from fees
+    inner join {{ ref('int_fees_add_on') }} as add_ons using (fee_key)
+    inner join applied
+        on applied.owner_type = 'one_off_fee' and applied.owner_id = add_ons.one_off_fee_id
+
+    union all
+
+    select fees.fee_key, fees.amount_cents, 1 as level, applied.tax_code
+    from fees
+    inner join applied
+        on applied.owner_type = 'add_on' and applied.owner_id = fees.add_on_code
+        and fees.fee_type = 'add_on'
+
+    union all
+
     select fees.fee_key, fees.amount_cents, 1 as level, applied.tax_code
     from fees
     inner join applied
         on applied.owner_type = 'charge' and applied.owner_id = fees.charge_id
+
+    union all
+
+    select fees.fee_key, fees.amount_cents, 1 as level, applied.tax_code
+    from fees
+    inner join applied
+        on applied.owner_type = 'minimum_commitment' and applied.owner_id = fees.plan_code
+        and fees.fee_type = 'commitment'
 
     union all
 

@@ -35,6 +35,9 @@ placed as (
     select
         fees.*,
         case when fees.units = 0 then 0
+            -- an add-on fee's unit amount is given: its unrounded amount is units x it
+            when fees.fee_type = 'add_on' then cast(round({{ divide(
+                'fees.precise_amount_cents', 'fees.units') }}, 0) as bigint)
             else cast(round({{ divide('fees.amount_cents', 'fees.units') }}, 0) as bigint)
         end as unit_amount_cents,
         -- the fee's share of the coupons, rounded on its own; the invoice's coupons amount is

@@ -1,5 +1,6 @@
 -- Every fee due by --as-of and not billed yet, before it is placed on an invoice: the charge
--- fees and the subscription fees, in one shape.
+-- fees, the subscription fees, the minimum commitment true-ups and the add-on fees of one-off
+-- invoices, in one shape.
 with
 
 charge_fees as (
@@ -11,6 +12,18 @@ charge_fees as (
 subscription_fees as (
 
     select * from {{ ref('int_fees_subscription') }}
+
+),
+
+commitment_fees as (
+
+    select * from {{ ref('int_fees_commitment') }}
+
+),
+
+add_on_fees as (
+
+    select * from {{ ref('int_fees_add_on') }}
 
 ),
 
@@ -37,6 +50,7 @@ fees as (
         display_name,
         group_key,
         is_true_up,
+        null as add_on_code,
         units,
         events_count,
         amount_cents,
@@ -69,6 +83,7 @@ fees as (
         display_name,
         null as group_key,
         false as is_true_up,
+        null as add_on_code,
         units,
         cast(0 as bigint) as events_count,
         amount_cents,
@@ -77,6 +92,75 @@ fees as (
         to_datetime
 
     from subscription_fees
+
+    union all
+
+    select
+        fee_key,
+        fee_type,
+        external_subscription_id,
+        phase_index,
+        period_index,
+        charges_index,
+        external_customer_id,
+        currency,
+        plan_code,
+        billing_at,
+        null as charge_id,
+        -- after the subscription's other fees, as Lago lists it
+        cast(1000000 as bigint) as charge_position,
+        null as billable_metric_code,
+        null as billable_metric_name,
+        null as charge_model,
+        null as pricing_id,
+        cast(null as bigint) as filter_position,
+        display_name,
+        null as group_key,
+        false as is_true_up,
+        null as add_on_code,
+        units,
+        cast(0 as bigint) as events_count,
+        amount_cents,
+        precise_amount_cents,
+        from_datetime,
+        to_datetime
+
+    from commitment_fees
+
+    union all
+
+    -- a one-off invoice's fees belong to no subscription; int_fees_placed puts them on their
+    -- invoice by fee_key
+    select
+        fee_key,
+        fee_type,
+        null as external_subscription_id,
+        cast(null as integer) as phase_index,
+        cast(null as bigint) as period_index,
+        cast(null as integer) as charges_index,
+        external_customer_id,
+        currency,
+        null as plan_code,
+        billing_at,
+        null as charge_id,
+        cast(position as bigint) as charge_position,
+        null as billable_metric_code,
+        null as billable_metric_name,
+        null as charge_model,
+        null as pricing_id,
+        cast(null as bigint) as filter_position,
+        display_name,
+        null as group_key,
+        false as is_true_up,
+        add_on_code,
+        units,
+        cast(0 as bigint) as events_count,
+        amount_cents,
+        precise_amount_cents,
+        from_datetime,
+        to_datetime
+
+    from add_on_fees
 
 )
 

@@ -1,5 +1,6 @@
 -- Every fee due by --as-of and not billed yet, placed on its invoice: fees of one customer
--- billed at the same instant share one invoice (int_invoice_keys). Coupons and taxes are
+-- billed at the same instant share one invoice (int_invoice_keys); an add-on fee goes on its
+-- one-off invoice. Coupons and taxes are
 -- added to this by int_fee_coupons, int_fee_taxes and int_fees.
 with
 
@@ -22,7 +23,11 @@ items as (
         phase_index,
         period_index,
         charges_index,
-        case item_type when 'subscription_fee' then 'subscription' else 'charge' end as fee_type,
+        case item_type
+            when 'subscription_fee' then 'subscription'
+            when 'commitment' then 'commitment'
+            else 'charge'
+        end as fee_type,
         invoice_group
 
     from {{ ref('int_billing_items') }}
@@ -41,6 +46,20 @@ placed as (
         using (external_subscription_id, phase_index, period_index, charges_index, fee_type)
     inner join invoices using (external_customer_id, billing_at, invoice_group)
 
+),
+
+add_on_placed as (
+
+    select
+        md5(concat_ws('|', add_ons.invoice_id, fees.fee_key)) as fee_id,
+        add_ons.invoice_id,
+        fees.*
+
+    from fees
+    inner join {{ ref('int_fees_add_on') }} as add_ons using (fee_key)
+
 )
 
 select * from placed
+union all
+select * from add_on_placed

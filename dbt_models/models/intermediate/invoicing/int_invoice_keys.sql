@@ -4,6 +4,7 @@
 -- invoice_id is derived from the customer and the instant, so every run names the same
 -- invoice the same way; should a finalized invoice already hold that customer and instant
 -- (a part added to the catalog after its period closed), the new invoice gets the next id.
+-- One-off invoices (int_one_off_invoices) are invoices of their own, invoice_group 'one_off'.
 with
 
 items as (
@@ -36,6 +37,7 @@ issued_before as (
 
     select external_customer_id, billing_at, count(*) as invoices_issued
     from finalized
+    where invoice_type <> 'one_off'
     group by external_customer_id, billing_at
 
 ),
@@ -52,6 +54,22 @@ named as (
     from keys
     left join issued_before using (external_customer_id, billing_at)
 
+),
+
+one_offs as (
+
+    select
+        invoice_id,
+        external_customer_id,
+        billing_at,
+        'one_off' as invoice_group,
+        currency,
+        timezone
+
+    from {{ ref('int_one_off_invoices') }}
+
 )
 
 select * from named
+union all
+select * from one_offs

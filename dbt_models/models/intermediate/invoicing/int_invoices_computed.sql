@@ -76,7 +76,9 @@ totals as (
     select
         invoices.invoice_id,
         invoices.external_customer_id,
-        'subscription' as invoice_type,
+        -- a one-off invoice (LAGO_RULES.md §16) takes no coupon, credit note or prepaid credit
+        case invoices.invoice_group when 'one_off' then 'one_off' else 'subscription' end
+            as invoice_type,
         invoices.currency,
         invoices.timezone,
         invoices.billing_at,

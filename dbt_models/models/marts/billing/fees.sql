@@ -1,6 +1,6 @@
 -- Fees (CONTRACT.md §4): one row per invoice line of every finalized invoice, as the ledger
 -- froze it: subscription fees, charge fees (one per filter and pricing group, plus spending
--- minimum true-ups).
+-- minimum true-ups), minimum commitment true-ups, and the add-on fees of one-off invoices.
 with
 
 finalized as (
@@ -41,6 +41,7 @@ final as (
         fee.display_name,
         fee.group_key,
         fee.is_true_up,
+        fee.add_on_code,
         fee.units,
         fee.events_count,
         fee.unit_amount_cents,
