@@ -1,4 +1,4 @@
--- One-off invoices due by --as-of and not issued yet (LAGO_RULES.md §16): a one-off invoice
+-- One-off invoices due by the close (close_instant) and not issued yet (LAGO_RULES.md §16): a one-off invoice
 -- is issued at its `at` instant, once. Its invoice_id is derived from its one_off_invoice_id,
 -- so every run names it the same way and one already in the ledger is never issued again.
 with
@@ -33,7 +33,7 @@ named as (
 
     from one_offs
     inner join customers using (external_customer_id)
-    where one_offs.issued_at <= {{ as_of() }}
+    where one_offs.issued_at <= {{ close_instant('customers.timezone') }}
 
 )
 
