@@ -34,7 +34,15 @@ placed as (
 
     select
         fees.*,
-        case when fees.units = 0 then 0
+        -- a usage fee's unit amount is its unrounded amount over its units (a prorated fee's
+        -- full units), cut to whole minor units as Lago's integer column stores it
+        -- (getlago/lago-api Fees::ChargeService#init_fee: unit_amount x subunit_to_unit into
+        -- the bigint unit_amount_cents; its spec: 5 cents for 2 units -> 2); other fees:
+        -- amount_cents over units, rounded
+        case
+            when fees.units = 0 then 0
+            when fees.fee_type = 'charge' and not fees.is_true_up then cast(trunc(
+                {{ divide('fees.precise_amount_cents', 'fees.units') }}) as bigint)
             else cast(round({{ divide('fees.amount_cents', 'fees.units') }}, 0) as bigint)
         end as unit_amount_cents,
         -- the fee's share of the coupons, rounded on its own; the invoice's coupons amount is
