@@ -296,10 +296,14 @@ GRADUATED_PLANS = [
     plan("grad_unique", "amount_unique", "graduated", prorated=True, graduated_ranges=[
         {"from_value": 0, "to_value": 1, "per_unit_amount": "10", "flat_amount": "100"},
         {"from_value": 2, "to_value": None, "per_unit_amount": "5", "flat_amount": "50"}]),
+    # "when item is removed before billing period": the first user free, the next at 10
+    plan("grad_users", "amount_unique", "graduated", prorated=True, graduated_ranges=[
+        {"from_value": 0, "to_value": 1, "per_unit_amount": "0", "flat_amount": "0"},
+        {"from_value": 2, "to_value": None, "per_unit_amount": "10", "flat_amount": "0"}]),
 ]
 
 GRADUATED_SUBSCRIPTIONS = {"g_sum": "grad_sum", "g_unique": "grad_unique",
-                           "g_unique_removal": "grad_unique"}
+                           "g_unique_removal": "grad_unique", "g_users": "grad_users"}
 
 
 def lago_event(sub: str, code: str, day: str, seq: int, **properties) -> dict:
@@ -330,6 +334,11 @@ GRADUATED_EVENTS = [
     amount("g_unique_removal", "09-10", 1, "1111"),
     amount("g_unique_removal", "10-17", 2, "1111", "remove"),
     amount("g_unique_removal", "10-19", 3, "2222"),
+    # Lago's scenario runs in October and November 2024; here a month and a year earlier
+    amount("g_users", "09-05", 1, "73283"),
+    amount("g_users", "09-06", 2, "73290"),
+    amount("g_users", "09-07", 3, "78924"),
+    amount("g_users", "09-25", 4, "73290", "remove"),
 ]
 
 
@@ -394,6 +403,17 @@ def test_prorated_graduated_unique_count_removal_in_a_later_period(graduated):
     assert invoice_totals(graduated, "g_unique_removal") == {10: 10700, 11: 10968}
     fees = charges(graduated, "g_unique_removal")
     assert {m: (u, a) for m, (u, _, a) in fees.items()} == {9: (1.0, 10700), 10: (1.0, 10968)}
+
+
+def test_prorated_graduated_user_removed_earlier_takes_no_tier_slot(graduated):
+    # Lago's regression scenario "when item is removed before billing period": three users
+    # added, one removed, in the first period; in the next one the two left fill slot 1
+    # (free) and slot 2 (10.00) all month: 1000, the removed user taking no slot.
+    # First period: 73283 from the 5th (26/30 -> 0.86667) in the free slot; 73290 from the
+    # 6th to its removal on the 25th (20/30 -> 0.66667) and 78924 from the 7th (24/30 = 0.8)
+    # in slots 2 and 3: (0.66667 + 0.8) x 10 = 14.6667 -> 14.67 (Lago's scenario does not
+    # pin it).
+    assert invoice_totals(graduated, "g_users") == {10: 1467, 11: 1000}
 
 
 def test_prorated_fees_unit_amount_is_the_amount_per_full_unit(closed, graduated):
