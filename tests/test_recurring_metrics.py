@@ -270,25 +270,187 @@ def test_a_later_close_carries_the_value_into_the_next_period(closed):
     assert after == before
 
 
-def test_prorated_graduated_is_refused_until_built(tmp_path):
-    # Lago prices a prorated graduated charge event by event (ProratedGraduatedService); not
-    # built yet, so the catalog is refused rather than billed on full units.
+# (5) prorated graduated charges: tiers by the running full count, prices by prorated days ----
+#
+# Lago's scenarios spec/scenarios/current_usage/by_charge_model/prorated_graduated_spec.rb
+# (getlago/lago-api), replayed through a real close: the same events on the same days, the
+# same tiers, a 0.00 plan, calendar monthly billing in UTC; Lago's invoice totals are the
+# expected amounts (each invoice holds just this fee).
+
+GRADUATED_AS_OF = "2023-11-01T00:00:00Z"    # closes September and October 2023
+
+GRADUATED_METRICS = [
+    {"code": "amount_sum", "name": "Amount", "aggregation_type": "sum_agg",
+     "field_name": "amount", "recurring": True},
+    {"code": "amount_unique", "name": "Amounts", "aggregation_type": "unique_count_agg",
+     "field_name": "amount", "recurring": True},
+]
+
+GRADUATED_PLANS = [
+    # "with sum_agg" / "three ranges and one overflow case"
+    plan("grad_sum", "amount_sum", "graduated", prorated=True, graduated_ranges=[
+        {"from_value": 0, "to_value": 5, "per_unit_amount": "10", "flat_amount": "100"},
+        {"from_value": 6, "to_value": 15, "per_unit_amount": "5", "flat_amount": "50"},
+        {"from_value": 16, "to_value": None, "per_unit_amount": "2", "flat_amount": "0"}]),
+    # "with unique_count_agg" / "two ranges" and "two ranges and removal in another interval"
+    plan("grad_unique", "amount_unique", "graduated", prorated=True, graduated_ranges=[
+        {"from_value": 0, "to_value": 1, "per_unit_amount": "10", "flat_amount": "100"},
+        {"from_value": 2, "to_value": None, "per_unit_amount": "5", "flat_amount": "50"}]),
+    # "when item is removed before billing period": the first user free, the next at 10
+    plan("grad_users", "amount_unique", "graduated", prorated=True, graduated_ranges=[
+        {"from_value": 0, "to_value": 1, "per_unit_amount": "0", "flat_amount": "0"},
+        {"from_value": 2, "to_value": None, "per_unit_amount": "10", "flat_amount": "0"}]),
+]
+
+GRADUATED_SUBSCRIPTIONS = {"g_sum": "grad_sum", "g_unique": "grad_unique",
+                           "g_unique_removal": "grad_unique", "g_users": "grad_users"}
+
+
+def lago_event(sub: str, code: str, day: str, seq: int, **properties) -> dict:
+    # Lago's scenario travels to midnight UTC of each day and sends the event then
+    return {"transaction_id": f"{sub}-{seq}", "external_subscription_id": sub, "code": code,
+            "timestamp": f"2023-{day}T00:00:00Z", "properties": properties}
+
+
+def amount(sub: str, day: str, seq: int, value: str, operation: str = "add") -> dict:
+    return lago_event(sub, "amount_unique", day, seq, amount=value, operation_type=operation)
+
+
+GRADUATED_EVENTS = [
+    lago_event("g_sum", "amount_sum", "09-10", 1, amount="2"),
+    lago_event("g_sum", "amount_sum", "09-16", 2, amount="5"),
+    lago_event("g_sum", "amount_sum", "09-20", 3, amount="-6"),
+    lago_event("g_sum", "amount_sum", "09-25", 4, amount="10"),
+    lago_event("g_sum", "amount_sum", "09-26", 5, amount="4"),
+    lago_event("g_sum", "amount_sum", "09-30", 6, amount="60"),
+    lago_event("g_sum", "amount_sum", "10-17", 7, amount="20"),
+    amount("g_unique", "09-10", 1, "1111"),
+    amount("g_unique", "09-12", 2, "1111", "remove"),
+    amount("g_unique", "09-14", 3, "1111"),
+    amount("g_unique", "09-15", 4, "2222"),
+    amount("g_unique", "09-16", 5, "2222"),                       # repeated add: no effect
+    amount("g_unique", "09-20", 6, "3333"),
+    amount("g_unique", "10-17", 7, "4444"),
+    amount("g_unique_removal", "09-10", 1, "1111"),
+    amount("g_unique_removal", "10-17", 2, "1111", "remove"),
+    amount("g_unique_removal", "10-19", 3, "2222"),
+    # Lago's scenario runs in October and November 2024; here a month and a year earlier
+    amount("g_users", "09-05", 1, "73283"),
+    amount("g_users", "09-06", 2, "73290"),
+    amount("g_users", "09-07", 3, "78924"),
+    amount("g_users", "09-25", 4, "73290", "remove"),
+]
+
+
+@pytest.fixture(scope="module")
+def graduated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("prorated_graduated")
+    customers = [{"external_id": f"cus_{sub}", "name": sub, "currency": "EUR"}
+                 for sub in GRADUATED_SUBSCRIPTIONS]
+    subscriptions = [{"external_id": sub, "external_customer_id": f"cus_{sub}",
+                      "plan_code": plan_code, "subscription_at": "2023-09-01T00:00:00Z",
+                      "billing_time": "calendar"}
+                     for sub, plan_code in GRADUATED_SUBSCRIPTIONS.items()]
+    write_catalog(root / "catalog", base_catalog(
+        billable_metrics=GRADUATED_METRICS, plans=GRADUATED_PLANS, customers=customers,
+        subscriptions=subscriptions))
+    write_events(root / "events" / "part-0.parquet", GRADUATED_EVENTS)
+    result = run_close(root, GRADUATED_AS_OF, documents=False)
+    assert result.success
+    return result
+
+
+def invoice_totals(closed, sub: str) -> dict:
+    return dict(closed.query(
+        "select month(i.issuing_date), i.total_amount_cents from invoices i "
+        "where i.external_customer_id = ? order by 1", [f"cus_{sub}"]))
+
+
+def test_prorated_graduated_sum_with_additions_and_a_removal(graduated):
+    # September (30 days), running count 0 -> 2 -> 7 -> 1 -> 11 -> 15 -> 75:
+    #   +2 on the 10th (21/30 = 0.7 a slot): slots 1-2 in tier 1: 1.4 x 10 = 14
+    #   +5 on the 16th (15/30 = 0.5): slots 3-5 in tier 1: 15; slots 6-7 in tier 2: 5
+    #   -6 on the 20th (11/30 given back): slots 6-7: -2 x 11/30 x 5; slots 2-5: -4 x 11/30 x 10
+    #   +10 on the 25th (6/30): slots 2-5 in tier 1: 8; slots 6-11 in tier 2: 6
+    #   +4 on the 26th (5/30): slots 12-15 in tier 2: 3.33..
+    #   +60 on the 30th (1/30): slots 16-75 in tier 3: 2 x 2 = 4
+    #   = 37.00, plus the flat amounts of the three tiers reached (100 + 50 + 0) = 187.00:
+    #   Lago's invoice "total_amount_cents 18_700".
+    # October (31 days): the 75 carried all month (50 + 50 + 120 = 220) + 20 on the 17th
+    #   (15/31) in tier 3: 20 x 0.483870.. x 2 = 19.35 -> 220 + 19.35 + 150 = 389.35: Lago's
+    #   usage on October 17th, "38_935" (no later event, so the invoice of November 1st).
+    assert invoice_totals(graduated, "g_sum") == {10: 18700, 11: 38935}
+    fees = charges(graduated, "g_sum")
+    assert {m: (u, a) for m, (u, _, a) in fees.items()} == {9: (75.0, 18700), 10: (95.0, 38935)}
+
+
+def test_prorated_graduated_unique_count_with_a_removal_and_a_re_add(graduated):
+    # September: 1111 from the 10th to its removal on the 12th (3/30 = 0.1), in slot 1:
+    #   1.00; added again on the 14th (17/30 -> 0.56667), slot 1 again: 5.6667; 2222 from the
+    #   15th (16/30 -> 0.53334) in slot 2 (tier 2): 2.6667; its repeated add changes nothing;
+    #   3333 from the 20th (11/30 -> 0.36667) in slot 3: 1.83335. 11.16675 + 100 + 50 =
+    #   161.17: Lago's invoice "16_117".
+    # October: 1111, 2222, 3333 all month (10 + 5 + 5) + 4444 from the 17th (15/31 ->
+    #   0.48388) x 5 = 2.4194, + 150 = 172.42: Lago's usage on October 17th "17_242".
+    assert invoice_totals(graduated, "g_unique") == {10: 16117, 11: 17242}
+
+
+def test_prorated_graduated_unique_count_removal_in_a_later_period(graduated):
+    # September: 1111 from the 10th (21/30 = 0.7) x 10 + 100 = 107.00: Lago's "10_700".
+    # October: 1111 carried, removed on the 17th (17/31 -> 0.54839) in slot 1; 2222 from the
+    #   19th (13/31 -> 0.41936) in slot 1 again (the count went back to 0):
+    #   9.6775 + 100 (only the first tier reached) = 109.68: Lago's invoice "10_968".
+    assert invoice_totals(graduated, "g_unique_removal") == {10: 10700, 11: 10968}
+    fees = charges(graduated, "g_unique_removal")
+    assert {m: (u, a) for m, (u, _, a) in fees.items()} == {9: (1.0, 10700), 10: (1.0, 10968)}
+
+
+def test_prorated_graduated_user_removed_earlier_takes_no_tier_slot(graduated):
+    # Lago's regression scenario "when item is removed before billing period": three users
+    # added, one removed, in the first period; in the next one the two left fill slot 1
+    # (free) and slot 2 (10.00) all month: 1000, the removed user taking no slot.
+    # First period: 73283 from the 5th (26/30 -> 0.86667) in the free slot; 73290 from the
+    # 6th to its removal on the 25th (20/30 -> 0.66667) and 78924 from the 7th (24/30 = 0.8)
+    # in slots 2 and 3: (0.66667 + 0.8) x 10 = 14.6667 -> 14.67 (Lago's scenario does not
+    # pin it).
+    assert invoice_totals(graduated, "g_users") == {10: 1467, 11: 1000}
+
+
+def test_prorated_fees_unit_amount_is_the_amount_per_full_unit(closed, graduated):
+    # Lago's unit amount of a prorated fee is its amount over the *full* units, not the
+    # charge's price: StandardService#unit_amount (amount / full_units_number; its spec: 51.2345
+    # for 100 full units -> 0.512345), VolumeService#number_of_units (the full units when
+    # prorated), ProratedGraduatedService#unit_amount (amount / the full units; its spec:
+    # 197.33 / 14 = 14.10). Fees::ChargeService stores unit_amount x 100 in the bigint
+    # unit_amount_cents, which cuts the decimals (its spec: 5 cents for 2 units -> 2).
+    def unit_amounts(result, sub):
+        # {month: (units, amount_cents, unit_amount_cents)}
+        return {start.month: (float(u), a, ua) for start, u, a, ua in result.query(
+            "select from_datetime, units, amount_cents, unit_amount_cents from fees "
+            "where external_subscription_id = ? and fee_type = 'charge'", [sub])}
+    # standard, the documented seat: June 7.3334 for 1 seat -> 733; July 17.0968 for 2 seats
+    # -> 854 (8.5484); August 17.0968 for 1 seat -> 1709 (not the charge's 1000)
+    doc = unit_amounts(closed, "sub_doc")
+    assert [doc[m] for m in (6, 7, 8)] == [(1.0, 733, 733), (2.0, 1710, 854), (1.0, 1710, 1709)]
+    # volume: June 25.00 for 3 seats -> 833
+    assert unit_amounts(closed, "sub_volume")[6] == (3.0, 2500, 833)
+    # graduated: September 187.00 for 75 units -> 249; October 389.3548.. for 95 -> 409
+    assert unit_amounts(graduated, "g_sum") == {9: (75.0, 18700, 249), 10: (95.0, 38935, 409)}
+
+
+def test_prorated_graduated_in_advance_is_refused(tmp_path):
+    # Lago prorates charges paid in advance for the standard model only
+    # (getlago/lago-api Charge#validate_prorated); in arrears, graduated loads.
     from orchestration.lib.catalog.errors import CatalogError
     from orchestration.lib.catalog.validate import validate_catalog
 
-    plans = [plan("seats_graduated_prorated", "seats", "graduated", prorated=True,
-                  graduated_ranges=[
-                      {"from_value": 0, "to_value": 5, "per_unit_amount": "10",
-                       "flat_amount": "0"},
-                      {"from_value": 6, "to_value": None, "per_unit_amount": "8",
-                       "flat_amount": "0"}])]
+    plans = [dict(GRADUATED_PLANS[0])]
+    plans[0]["charges"] = [dict(plans[0]["charges"][0], pay_in_advance=True)]
     folder = write_catalog(tmp_path / "catalog", base_catalog(
-        billable_metrics=METRICS, plans=plans, subscriptions=[]))
+        billable_metrics=GRADUATED_METRICS, plans=plans, subscriptions=[]))
     with pytest.raises(CatalogError) as caught:
         validate_catalog(folder)
-    assert 'plans.yaml: plan "seats_graduated_prorated": charges[0].prorated: prorated ' \
-           "graduated charges are not supported yet" in str(caught.value)
-    # the same charge without proration loads
-    plans[0]["charges"][0]["prorated"] = False
+    assert 'plans.yaml: plan "grad_sum": charges[0].prorated: proration needs a recurring' \
+        in str(caught.value)
     validate_catalog(write_catalog(tmp_path / "ok", base_catalog(
-        billable_metrics=METRICS, plans=plans, subscriptions=[])))
+        billable_metrics=GRADUATED_METRICS, plans=GRADUATED_PLANS, subscriptions=[])))

@@ -428,13 +428,6 @@ def _check_charge(chk: _Checker, obj: str, index: int, charge: Charge, metrics: 
             chk.add(file, obj, f"{fld}.prorated",
                     "proration needs a recurring (non weighted_sum) metric with the standard "
                     "model (in advance) or standard, volume or graduated (in arrears)")
-        elif model == "graduated":
-            # Lago places each event's prorated units in the tiers its full units reach
-            # (ProratedGraduatedService); not built yet, and billing the full units instead
-            # would overcharge (docs/billing-rules.md, "Recurring metrics and prorated charges").
-            chk.add(file, obj, f"{fld}.prorated",
-                    "prorated graduated charges are not supported yet; use standard or volume, "
-                    "or prorated: false")
     chk.codes(file, obj, f"{fld}.tax_codes", charge.tax_codes, taxes, "tax")
     declared = {f.key: set(f.values) for f in metric.filters}
     for j, flt in enumerate(charge.filters):

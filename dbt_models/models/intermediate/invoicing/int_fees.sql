@@ -34,8 +34,16 @@ placed as (
 
     select
         fees.*,
-        case when fees.units = 0 then 0
-            -- an add-on fee's unit amount is given: its unrounded amount is units x it
+        -- a usage fee's unit amount is its unrounded amount over its units (a prorated fee's
+        -- full units), cut to whole minor units as Lago's integer column stores it
+        -- (getlago/lago-api Fees::ChargeService#init_fee: unit_amount x subunit_to_unit into
+        -- the bigint unit_amount_cents; its spec: 5 cents for 2 units -> 2); an add-on fee's
+        -- unit amount is given (its unrounded amount is units x it); other fees: amount_cents
+        -- over units, rounded
+        case
+            when fees.units = 0 then 0
+            when fees.fee_type = 'charge' and not fees.is_true_up then cast(trunc(
+                {{ divide('fees.precise_amount_cents', 'fees.units') }}) as bigint)
             when fees.fee_type = 'add_on' then cast(round({{ divide(
                 'fees.precise_amount_cents', 'fees.units') }}, 0) as bigint)
             else cast(round({{ divide('fees.amount_cents', 'fees.units') }}, 0) as bigint)

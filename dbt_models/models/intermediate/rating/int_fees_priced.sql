@@ -7,8 +7,8 @@ with
 
 priced as (
 
-    {% for model in ['standard', 'graduated', 'graduated_percentage', 'package', 'percentage',
-                     'volume', 'dynamic'] -%}
+    {% for model in ['standard', 'graduated', 'graduated_prorated', 'graduated_percentage',
+                     'package', 'percentage', 'volume', 'dynamic'] -%}
     select * from {{ ref('int_fees_priced_' ~ model) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,6 +1,7 @@
 -- graduated: each tier's units at that tier's unit price, plus the flat amount of every tier
 -- reached (LAGO_RULES.md §5; getlago/lago-api ChargeModels::GraduatedService). With no usage
--- the first tier's flat amount is billed.
+-- the first tier's flat amount is billed. A prorated graduated charge is priced event by event
+-- in int_fees_priced_graduated_prorated.
 with
 
 usage as (
@@ -11,7 +12,8 @@ usage as (
 
 windows as (
 
-    select * from {{ ref('int_charge_windows') }} where charge_model = 'graduated'
+    select * from {{ ref('int_charge_windows') }}
+    where charge_model = 'graduated' and not is_prorated
 
 ),
 
