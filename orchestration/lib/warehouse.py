@@ -24,7 +24,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 # The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes
 # and coupons). Bump it whenever that model's columns change: finalized invoices are never
 # rewritten, so a warehouse whose ledger has another shape is refused, not migrated silently.
-LEDGER_FORMAT = 3
+LEDGER_FORMAT = 4
 
 
 class LedgerFormatError(RuntimeError):
