@@ -79,7 +79,7 @@ def test_demo_invoices_and_totals(demo):
                   select currency, sum(fees_amount_cents), sum(coupons_amount_cents),
                       sum(taxes_amount_cents), sum(total_amount_cents)
                   from main.invoices group by currency""").fetchall()}
-    assert totals == {"EUR": (4466635, 17191, 872349, 5321793), "USD": (537712, 0, 0, 537712)}
+    assert totals == {"EUR": (4466635, 17191, 872349, 5303104), "USD": (537712, 0, 0, 387937)}
 
 
 def test_every_event_is_accounted_for(demo):
@@ -152,6 +152,9 @@ def test_summary_lists_what_the_demo_shows(demo):
         assert line in stdout
     assert ("coupons applied: growth_launch on 3 invoice(s) of 1 customer(s), "
             "welcome_50 on 1 invoice(s) of 1 customer(s)") in stdout
+    assert "prepaid credits paid 4 invoice(s) of 2 customer(s)" in stdout
+    assert "    EUR          1        210.00        186.89            0.00         23.11" in stdout
+    assert "    USD          1      2,000.00      1,497.75            0.00        502.25" in stdout
     assert "invoice PDFs          102" in stdout
     assert "credit-note PDFs        1" in stdout
 
@@ -173,3 +176,43 @@ def test_coupons_in_the_demo(demo):
     assert 1 <= len(rows) <= 3
     for amount, fees in rows:
         assert amount == int((Decimal(fees) / 10).quantize(Decimal(1), "ROUND_HALF_UP"))
+
+
+def test_wallets_in_the_demo(demo):
+    """The demo's two wallets (data/catalog/wallets.yaml), recomputed by hand from the invoices
+    in billing order: each invoice takes min(balance, what the wallet may pay), where Nimbus's
+    unlimited wallet pays the whole total after taxes and Fjord's pays its charge fees only
+    (plus their taxes; Fjord's plan is tax-exempt)."""
+    _, _, con = demo
+    # (customer, wallet, credits in by instant as (instant, cents), fee types it pays)
+    wallets = [("cus_nimbus", "cus_nimbus/prepaid",
+                [("2026-09-01", 5000 + 1000), ("2026-10-20", 15000)], None),
+               ("cus_fjord", "cus_fjord/usage_credits", [("2026-09-01", 4000 * 50)],
+                ("charge",))]
+    for customer, wallet_id, credited, fee_types in wallets:
+        balance, expected = 0, []
+        invoices = con.execute("""
+            select invoice_id, cast(billing_at as date), sub_total_including_taxes_amount_cents
+            from main.invoices where external_customer_id = ? order by billing_at""",
+            [customer]).fetchall()
+        for invoice_id, billed, before_credits in invoices:
+            balance += sum(c for day, c in credited if dt.date.fromisoformat(day) <= billed)
+            credited = [(day, c) for day, c in credited if dt.date.fromisoformat(day) > billed]
+            payable = before_credits if fee_types is None else con.execute("""
+                select coalesce(sum(amount_cents - precise_coupons_amount_cents
+                                    + taxes_amount_cents), 0)
+                from main.fees where invoice_id = ? and list_contains(?, fee_type)""",
+                [invoice_id, list(fee_types)]).fetchone()[0]
+            taken = min(balance, int(payable))
+            balance -= taken
+            expected.append((invoice_id, taken))
+        got = con.execute("""
+            select invoice_id, prepaid_credit_amount_cents from main.invoices
+            where external_customer_id = ? order by billing_at""", [customer]).fetchall()
+        assert got == expected
+        assert con.execute("select balance_cents from main.wallets where wallet_id = ?",
+                           [wallet_id]).fetchone()[0] == balance
+    # Nimbus's second invoice is paid in full by its October top-up; 23.11 EUR is left
+    assert [r[0] for r in con.execute("""
+        select total_amount_cents from main.invoices where external_customer_id = 'cus_nimbus'
+        order by billing_at""").fetchall()][-1] == 0
