@@ -279,6 +279,17 @@ def test_the_invoice_pdf_shows_the_prepaid_credits(closes, tmp_path_factory):
     assert "Prepaid credits" in pdf_text(december.documents / "invoices" / f"{plain}.pdf")
 
 
+def test_closing_december_again_changes_nothing(closes):
+    _, _, december = closes
+    snapshot = ("select * from wallet_transactions order by wallet_transaction_id",
+                "select * from wallets order by wallet_id",
+                "select * from invoices order by invoice_id")
+    before = [december.rows(sql) for sql in snapshot]
+    again = run_close(december.root, DEC, documents=False)
+    assert again.success
+    assert [again.rows(sql) for sql in snapshot] == before
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 

@@ -69,26 +69,6 @@ fees as (
 
 ),
 
-fee_buckets as (
-
-    -- each fee's part of the invoice total: amount - coupons + taxes - credit notes
-    -- (Lago's cap), grouped by fee type and, for charges, metric; fees with nothing left after
-    -- coupons are left out. Credit notes on the invoice's own fees are not built yet: their
-    -- precise amount per fee goes here when they are.
-    select
-        invoice_id,
-        fee_type,
-        case when fee_type = 'charge' then billable_metric_code end as billable_metric_code,
-        sum(amount_cents - precise_coupons_amount_cents + precise_taxes_amount_cents
-            - cast(0 as decimal(38, 5))) as cap
-
-    from fees
-    where amount_cents - precise_coupons_amount_cents <> 0
-    group by all
-    having cap > 0
-
-),
-
 due_invoices as (
 
     -- invoices of this close, with their total before prepaid credits; Lago does not pay
@@ -104,6 +84,27 @@ due_invoices as (
     from {{ ref('int_invoices_computed') }} as computed
     where computed.invoice_type <> 'one_off'
         and computed.external_customer_id in (select external_customer_id from wallets)
+
+),
+
+fee_buckets as (
+
+    -- each fee's part of the invoice total: amount - coupons + taxes - credit notes
+    -- (Lago's cap), grouped by fee type and, for charges, metric; fees with nothing left after
+    -- coupons are left out. Credit notes on the invoice's own fees are not built yet: their
+    -- precise amount per fee goes here when they are.
+    select
+        invoice_id,
+        fee_type,
+        case when fee_type = 'charge' then billable_metric_code end as billable_metric_code,
+        sum(amount_cents - precise_coupons_amount_cents + precise_taxes_amount_cents
+            - cast(0 as decimal(38, 5))) as cap
+
+    from fees
+    where amount_cents - precise_coupons_amount_cents <> 0
+        and invoice_id in (select invoice_id from due_invoices)
+    group by all
+    having cap > 0
 
 ),
 
