@@ -80,8 +80,9 @@ def test_demo_invoices_and_totals(demo):
                   select currency, sum(fees_amount_cents), sum(coupons_amount_cents),
                       sum(taxes_amount_cents), sum(total_amount_cents)
                   from main.invoices group by currency""").fetchall()}
-    # (Kite's three invoices, checked below, add 345,000 of fees, 53,000 of taxes to EUR)
-    assert totals == {"EUR": (4811635, 17191, 925349, 5719793), "USD": (537712, 0, 0, 537712)}
+    # (Kite's three invoices, checked below, add 345,000 of fees, 53,000 of taxes to EUR;
+    # the demo wallets, checked below, pay 18,689 EUR and 149,775 USD)
+    assert totals == {"EUR": (4811635, 17191, 925349, 5701104), "USD": (537712, 0, 0, 387937)}
 
 
 def test_every_event_is_accounted_for(demo):
@@ -157,6 +158,9 @@ def test_summary_lists_what_the_demo_shows(demo):
     assert "invoice PDFs          105" in stdout
     assert "one-off invoices: 1 (add-ons onboarding, priority_support, training_day)" in stdout
     assert "minimum commitment true-ups: 2 fee(s) on 1 subscription(s) (sub_kite)" in stdout
+    assert "prepaid credits paid 4 invoice(s) of 2 customer(s)" in stdout
+    assert "    EUR          1        210.00        186.89            0.00         23.11" in stdout
+    assert "    USD          1      2,000.00      1,497.75            0.00        502.25" in stdout
     assert "credit-note PDFs        1" in stdout
 
 
@@ -213,3 +217,43 @@ def test_one_off_invoice_and_minimum_commitment_in_the_demo(demo):
     assert "Tax exempt 0 % on €800.00 €0.00" in text
     assert "VAT FR 20 % on €1,900.00 €380.00" in text
     assert "Total due €3,080.00" in text
+
+
+def test_wallets_in_the_demo(demo):
+    """The demo's two wallets (data/catalog/wallets.yaml), recomputed by hand from the invoices
+    in billing order: each invoice takes min(balance, what the wallet may pay), where Nimbus's
+    unlimited wallet pays the whole total after taxes and Fjord's pays its charge fees only
+    (plus their taxes; Fjord's plan is tax-exempt)."""
+    _, _, con = demo
+    # (customer, wallet, credits in by instant as (instant, cents), fee types it pays)
+    wallets = [("cus_nimbus", "cus_nimbus/prepaid",
+                [("2026-09-01", 5000 + 1000), ("2026-10-20", 15000)], None),
+               ("cus_fjord", "cus_fjord/usage_credits", [("2026-09-01", 4000 * 50)],
+                ("charge",))]
+    for customer, wallet_id, credited, fee_types in wallets:
+        balance, expected = 0, []
+        invoices = con.execute("""
+            select invoice_id, cast(billing_at as date), sub_total_including_taxes_amount_cents
+            from main.invoices where external_customer_id = ? order by billing_at""",
+            [customer]).fetchall()
+        for invoice_id, billed, before_credits in invoices:
+            balance += sum(c for day, c in credited if dt.date.fromisoformat(day) <= billed)
+            credited = [(day, c) for day, c in credited if dt.date.fromisoformat(day) > billed]
+            payable = before_credits if fee_types is None else con.execute("""
+                select coalesce(sum(amount_cents - precise_coupons_amount_cents
+                                    + taxes_amount_cents), 0)
+                from main.fees where invoice_id = ? and list_contains(?, fee_type)""",
+                [invoice_id, list(fee_types)]).fetchone()[0]
+            taken = min(balance, int(payable))
+            balance -= taken
+            expected.append((invoice_id, taken))
+        got = con.execute("""
+            select invoice_id, prepaid_credit_amount_cents from main.invoices
+            where external_customer_id = ? order by billing_at""", [customer]).fetchall()
+        assert got == expected
+        assert con.execute("select balance_cents from main.wallets where wallet_id = ?",
+                           [wallet_id]).fetchone()[0] == balance
+    # Nimbus's second invoice is paid in full by its October top-up; 23.11 EUR is left
+    assert [r[0] for r in con.execute("""
+        select total_amount_cents from main.invoices where external_customer_id = 'cus_nimbus'
+        order by billing_at""").fetchall()][-1] == 0

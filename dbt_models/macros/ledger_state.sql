@@ -117,3 +117,34 @@
         where fee.fee_type in ('subscription', 'charge')
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  finalized_prepaid_credits(): one row per wallet a finalized invoice consumed credits of:
+    invoice_id, external_customer_id, billing_at, wallet_id, amount_cents.
+  What earlier closes took from each wallet is read from here: those invoices keep what they
+  consumed, and later invoices see the balance that is left (int_wallet_applications).
+#}
+{% macro finalized_prepaid_credits() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as invoice_id,
+            cast(null as varchar) as external_customer_id,
+            cast(null as timestamptz) as billing_at,
+            cast(null as varchar) as wallet_id,
+            cast(null as bigint) as amount_cents
+        where false
+    {%- else -%}
+        select
+            invoice_id,
+            external_customer_id,
+            billing_at,
+            credit.wallet_id,
+            credit.amount_cents
+        from (
+            select invoice_id, external_customer_id, billing_at,
+                unnest(applied_prepaid_credits) as credit
+            from {{ ledger }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -84,12 +84,12 @@ def dbt_checks(run_results: Path) -> list[Check]:
 
 def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
             checks: list[Check]) -> Review:
-    """The figures of the invoices this close computed for finalization (int_invoices_computed
+    """The figures of the invoices this close computed for finalization (int_invoices_credited
     and int_fees: the same rows the ledger freezes when every gate passes)."""
     params: dict = {}
 
     def rows(sql: str) -> list[dict]:
-        sql = (sql.replace("$invoices", "intermediate.int_invoices_computed")
+        sql = (sql.replace("$invoices", "intermediate.int_invoices_credited")
                   .replace("$fees", "intermediate.int_fees"))
         cursor = con.execute(sql, params)
         names = [d[0] for d in cursor.description]

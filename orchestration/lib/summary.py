@@ -24,7 +24,8 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
     lines.append(f"  invoices       {invoices:>10}   finalized {finalized}")
     rows = con.execute("""
         select invoices.currency, count(*), sum(fees_amount_cents), sum(coupons_amount_cents),
-            sum(taxes_amount_cents), sum(total_amount_cents), any_value(subunit_to_unit),
+            sum(taxes_amount_cents), sum(prepaid_credit_amount_cents),
+            sum(total_amount_cents), any_value(subunit_to_unit),
             any_value(exponent)
         from main.invoices as invoices
         inner join reference.currencies using (currency)
@@ -32,11 +33,12 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
     """).fetchall()
     if rows:
         lines += ["", "  totals per currency      invoices          fees       coupons"
-                      "         taxes         total"]
-        for currency, count, fees, coupons, taxes, total, subunit, exponent in rows:
+                      "         taxes       prepaid         total"]
+        for currency, count, fees, coupons, taxes, prepaid, total, subunit, exponent in rows:
             lines.append(f"    {currency:<20} {count:>10} {_money(fees, subunit, exponent):>13} "
                          f"{_money(coupons, subunit, exponent):>13} "
                          f"{_money(taxes, subunit, exponent):>13} "
+                         f"{_money(prepaid, subunit, exponent):>13} "
                          f"{_money(total, subunit, exponent):>13}")
     coupons = con.execute("""
         select coupon_code, count(distinct invoice_id), count(distinct external_customer_id)
@@ -46,6 +48,7 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
             f"{code} on {invoices} invoice(s) of {customers} customer(s)"
             for code, invoices, customers in coupons))
     lines += _one_off_and_commitment_lines(con)
+    lines += _wallet_lines(con)
     lines += _calendar_lines(con)
     lines += _credit_note_lines(con)
     outcomes = con.execute(
@@ -153,4 +156,31 @@ def _credit_note_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     lines = ["", "  credit notes            count         total"]
     for currency, count, total, subunit, exponent in rows:
         lines.append(f"    {currency:<20} {count:>5} {_money(total, subunit, exponent):>13}")
+    return lines
+
+
+def _wallet_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Prepaid credits: per currency, the wallets, what they were credited, what invoices
+    consumed and the balances left (all from the wallets mart, itself summed from
+    wallet_transactions)."""
+    rows = con.execute("""
+        select wallets.currency, count(*),
+            sum(purchased_amount_cents + granted_amount_cents), sum(consumed_amount_cents),
+            sum(voided_amount_cents + expired_amount_cents), sum(balance_cents),
+            any_value(subunit_to_unit), any_value(exponent)
+        from main.wallets as wallets
+        inner join reference.currencies using (currency)
+        group by wallets.currency order by wallets.currency""").fetchall()
+    if not rows:
+        return []
+    lines = ["", "  wallets      count      credited      consumed  voided/expired       balance"]
+    for currency, count, credited, consumed, lost, balance, subunit, exponent in rows:
+        lines.append(f"    {currency:<8} {count:>5} {_money(credited, subunit, exponent):>13} "
+                     f"{_money(consumed, subunit, exponent):>13} "
+                     f"{_money(lost, subunit, exponent):>15} "
+                     f"{_money(balance, subunit, exponent):>13}")
+    invoices, customers = con.execute(
+        "select count(*), count(distinct external_customer_id) from main.invoices "
+        "where prepaid_credit_amount_cents > 0").fetchone()
+    lines.append(f"    prepaid credits paid {invoices} invoice(s) of {customers} customer(s)")
     return lines

@@ -480,3 +480,54 @@ class OneOffInvoice(Document):
     currency: str | None = None      # the customer's currency when left out
     at: Instant                      # when the invoice is issued (Lago: the API call)
     fees: list[OneOffFee]
+
+
+# --- wallets (Lago's wallet and wallet transaction objects) -------------------------------------
+
+# The fee types Lago's wallets may be limited to (Fee.fee_types).
+WALLET_FEE_TYPES = ("charge", "add_on", "subscription", "credit", "commitment")
+
+
+class WalletAppliesTo(Document):
+    fee_types: Codes | None = None
+    billable_metric_codes: Codes | None = None
+
+
+class WalletTransaction(Document):
+    """A top-up or a void after the wallet was created (Lago's wallet transaction request):
+    paid and granted credits are added, voided credits taken out, at `at`."""
+
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "id", "lago_id", "wallet_id", "lago_wallet_id", "metadata", "name", "source"})
+
+    at: Instant
+    paid_credits: Amount | None = None
+    granted_credits: Amount | None = None
+    voided_credits: Amount | None = None
+
+
+class Wallet(Document):
+    # the balances and statuses are what Lago derives; they are derived here from the
+    # transactions and the invoices
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "id", "lago_id", "lago_customer_id", "status", "balance_cents", "credits_balance",
+        "ongoing_balance_cents", "ongoing_usage_balance_cents", "credits_ongoing_balance",
+        "credits_ongoing_usage_balance", "consumed_amount_cents", "consumed_credits",
+        "last_balance_sync_at", "last_consumed_credit_at", "terminated_at",
+        "invoice_requires_successful_payment", "transaction_metadata", "transaction_name"})
+
+    code: str
+    name: str | None = None
+    external_customer_id: str
+    created_at: Instant
+    currency: str
+    rate_amount: Amount
+    paid_credits: Amount | None = None
+    granted_credits: Amount | None = None
+    expiration_at: Instant | None = None
+    # Lago applies a customer's wallets by priority (1 first, 50 by default), then creation
+    priority: Count = 50
+    applies_to: WalletAppliesTo | None = None
+    transactions: list[WalletTransaction] = Field(default_factory=list)
+    # Lago's automatic top-ups; not built: refused when given (validate.py)
+    recurring_transaction_rules: list[Any] | None = None

@@ -21,7 +21,8 @@ CATALOG_TABLES = (
     "organization", "taxes", "billable_metrics", "billable_metric_filters", "plans",
     "plan_usage_thresholds", "charges", "charge_pricings", "charge_filter_values", "charge_tiers",
     "customers", "subscriptions", "plan_changes", "applied_taxes", "coupons", "coupon_targets",
-    "applied_coupons", "add_ons", "one_off_invoices", "one_off_fees",
+    "applied_coupons", "add_ons", "one_off_invoices", "one_off_fees", "wallets",
+    "wallet_targets", "wallet_movements",
 )
 
 DEC = pa.decimal128(38, 12)
@@ -264,6 +265,36 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
 
     add("applied_taxes", [("owner_type", STR), ("owner_id", STR), ("tax_code", STR)],
         applied_taxes)
+
+    # Wallets: the wallet, the metrics it is limited to, and every credit movement asked of it
+    # (position 0: at creation; n: its nth transaction), one row per kind of credits.
+    wallets, wallet_targets, movements = [], [], []
+    for position, w in catalog.wallets:
+        wallet_id = f"{w.external_customer_id}/{w.code}"
+        scope = w.applies_to
+        wallets.append((
+            wallet_id, position, w.external_customer_id, w.code, w.name or w.code, w.currency,
+            _dec(w.rate_amount), w.priority, w.created_at, w.expiration_at,
+            list(dict.fromkeys((scope.fee_types or []) if scope else [])),
+        ))
+        wallet_targets += [(wallet_id, code) for code in dict.fromkeys(
+            (scope.billable_metric_codes or []) if scope else [])]
+        requests = [(0, w.created_at, w.paid_credits, w.granted_credits, None)] + [
+            (i + 1, t.at, t.paid_credits, t.granted_credits, t.voided_credits)
+            for i, t in enumerate(w.transactions)]
+        for number, at, paid, granted, voided in requests:
+            for kind, credits in (("purchased", paid), ("granted", granted),
+                                  ("voided", voided)):
+                if credits:
+                    movements.append((wallet_id, number, kind, at, _dec(credits)))
+    add("wallets", [
+        ("wallet_id", STR), ("position", INT), ("external_customer_id", STR), ("code", STR),
+        ("name", STR), ("currency", STR), ("rate_amount", DEC), ("priority", INT),
+        ("created_at", TS), ("expiration_at", TS), ("allowed_fee_types", STRS)], wallets)
+    add("wallet_targets", [("wallet_id", STR), ("billable_metric_code", STR)], wallet_targets)
+    add("wallet_movements", [
+        ("wallet_id", STR), ("request_position", INT), ("transaction_status", STR),
+        ("requested_at", TS), ("credits", DEC)], movements)
 
     return {name: pa.Table.from_pylist(
         [dict(zip([c for c, _ in cols], row)) for row in rows],

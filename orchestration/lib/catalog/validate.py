@@ -27,8 +27,9 @@ from .resolve import (
     PlanFamily, apply_overrides, followed_versions, has_overrides, instant_text, version_codes,
 )
 from .schema import (
-    AddOn, AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon, Customer, Document,
-    OneOffInvoice, Organization, Plan, Subscription, Tax, _to_instant,
+    WALLET_FEE_TYPES, AddOn, AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon,
+    Customer, Document, OneOffInvoice, Organization, Plan, Subscription, Tax, Wallet,
+    _to_instant,
 )
 
 CURRENCIES_CSV = Path(__file__).resolve().parents[3] / "dbt_models" / "seeds" / "currencies.csv"
@@ -46,11 +47,12 @@ DOCUMENTS: dict[str, tuple[type[Document], str | None, str]] = {
     "applied_coupons": (AppliedCoupon, None, "applied coupon"),
     "add_ons": (AddOn, "code", "add-on"),
     "one_off_invoices": (OneOffInvoice, None, "one-off invoice"),
+    "wallets": (Wallet, None, "wallet"),
 }
 # Documents of later features: accepted here so that a catalog written for them loads; the
 # features that read them validate them.
 LATER_DOCUMENTS = {
-    "wallets", "credit_notes",
+    "credit_notes",
 }
 TABULAR_DOCUMENTS = {"customers", "subscriptions"}  # may also come as Parquet or CSV
 
@@ -86,6 +88,8 @@ class Catalog:
     add_ons: list[AddOn] = field(default_factory=list)
     # one_off_invoices.yaml in file order, each fee with the unit amount in force
     one_off_invoices: list["ResolvedOneOffInvoice"] = field(default_factory=list)
+    # wallets.yaml in file order, as (position in the file, wallet)
+    wallets: list[tuple[int, Wallet]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,8 @@ def _label(stem: str, key: str | None, item: Any, index: int) -> str:
         return _applied_label(item, index)
     if stem == "one_off_invoices":
         return _one_off_label(item, index)
+    if stem == "wallets":
+        return _wallet_label(item, index)
     if key and isinstance(item, dict) and item.get(key) not in (None, ""):
         if stem == "plans" and item.get("effective_from") is not None:
             try:
@@ -543,7 +549,7 @@ def validate_catalog(folder: str | Path) -> Catalog:
     issues: list[CatalogIssue] = []
     docs, version, warnings = _read_documents(folder, issues)
     parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings,
-                           indexed=stem in ("applied_coupons", "one_off_invoices"))
+                           indexed=stem in ("applied_coupons", "one_off_invoices", "wallets"))
               for stem in DOCUMENTS}
     chk = _Checker(issues)
 
@@ -637,6 +643,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
         chk.codes("add_ons.yaml", obj, "tax_codes", add_on.tax_codes, taxes, "tax")
     one_offs = _check_one_off_invoices(chk, parsed["one_off_invoices"], docs.get(
         "one_off_invoices", []), add_ons, customers, currency_of, taxes)
+    wallets = _check_wallets(chk, parsed["wallets"], docs.get("wallets", []), customers,
+                             currency_of, metrics)
 
     if issues:
         raise CatalogError(issues, str(folder))
@@ -648,7 +656,7 @@ def validate_catalog(folder: str | Path) -> Catalog:
         subscriptions=[resolved[s.external_id] for s in subscriptions.values()],
         version=version, warnings=warnings, raw=docs, plan_parents=parents,
         coupons=list(coupons.values()), applied_coupons=applied,
-        add_ons=list(add_ons.values()), one_off_invoices=one_offs,
+        add_ons=list(add_ons.values()), one_off_invoices=one_offs, wallets=wallets,
     )
 
 
@@ -908,3 +916,100 @@ def _check_one_off_invoices(chk: _Checker, parsed: list[tuple[int, OneOffInvoice
             position=position, external_customer_id=invoice.external_customer_id,
             currency=currency or "", issued_at=invoice.at, fees=tuple(fees)))
     return resolved
+
+
+# --- wallets ------------------------------------------------------------------------------------
+
+
+def _wallet_label(item: Any, index: int) -> str:
+    """`wallet "main" (customer "cus_a")`: a wallet's code is unique per customer only."""
+    if isinstance(item, dict) and item.get("code") not in (None, ""):
+        label = f'wallet "{item["code"]}"'
+        if item.get("external_customer_id") not in (None, ""):
+            label += f' (customer "{item["external_customer_id"]}")'
+        return label
+    return f"wallet #{index + 1}"
+
+
+def _credits_scale(chk: _Checker, file: str, obj: str, fld: str, credits: Decimal | None) -> None:
+    """Lago keeps credits to 5 decimals (it floors the rest away); refused rather than lost."""
+    if credits is not None and credits != credits.quantize(Decimal("1e-5")):
+        chk.add(file, obj, fld, f"credits are kept to 5 decimals (got {credits})")
+
+
+def _check_wallets(chk: _Checker, parsed: list[tuple[int, Wallet]], raw: list, customers: dict,
+                   currency_of: dict[str, tuple[str, str]], metrics: dict,
+                   ) -> list[tuple[int, Wallet]]:
+    """A wallet's own rules (Lago's Wallets::ValidateService, WalletTransactions::
+    ValidateService): a known customer, the customer's currency, a positive rate, credits of
+    at most 5 decimals, an expiration after its creation, top-ups and voids while the wallet
+    is active, never voiding more credits than were added before the void, limits to known
+    fee types and metrics. Automatic top-ups (recurring_transaction_rules) are not built."""
+    file = "wallets.yaml"
+    seen: set[tuple[str, str]] = set()
+    for position, wallet in parsed:
+        obj = _wallet_label(raw[position], position)
+        if wallet.external_customer_id not in customers:
+            chk.add(file, obj, "external_customer_id",
+                    _unknown("customer", wallet.external_customer_id, customers))
+        pair = (wallet.external_customer_id, wallet.code)
+        if pair in seen:
+            chk.add(file, obj, "code", f"{wallet.code!r} is defined twice for customer "
+                                       f"{wallet.external_customer_id!r} (a wallet's code is "
+                                       f"unique per customer)")
+        seen.add(pair)
+        chk.currency(file, obj, "currency", wallet.currency)
+        known = currency_of.get(wallet.external_customer_id)
+        if known and wallet.currency in chk.currencies and known[0] != wallet.currency:
+            chk.add(file, obj, "currency",
+                    f"the wallet is in {wallet.currency}, but customer "
+                    f"{wallet.external_customer_id!r} is billed in {known[0]} ({known[1]}); a "
+                    f"wallet pays invoices of its own currency only")
+        if wallet.rate_amount <= 0:
+            chk.add(file, obj, "rate_amount",
+                    f"must be greater than 0: the value of one credit in {wallet.currency} "
+                    f"(got {wallet.rate_amount})")
+        if not 1 <= wallet.priority <= 50:
+            chk.add(file, obj, "priority", f"must be between 1 and 50 (got {wallet.priority})")
+        if wallet.recurring_transaction_rules:
+            chk.add(file, obj, "recurring_transaction_rules",
+                    "automatic top-ups are not supported yet; write each top-up in "
+                    "transactions [{at, paid_credits, granted_credits}]")
+        if wallet.expiration_at is not None and wallet.expiration_at <= wallet.created_at:
+            chk.add(file, obj, "expiration_at",
+                    f"must be after the wallet is created ({instant_text(wallet.created_at)})")
+        _credits_scale(chk, file, obj, "paid_credits", wallet.paid_credits)
+        _credits_scale(chk, file, obj, "granted_credits", wallet.granted_credits)
+        scope = wallet.applies_to
+        if scope is not None:
+            for i, fee_type in enumerate(scope.fee_types or []):
+                if fee_type not in WALLET_FEE_TYPES:
+                    chk.add(file, obj, f"applies_to.fee_types[{i}]",
+                            f"unknown fee type {fee_type!r} (expected one of "
+                            f"{', '.join(WALLET_FEE_TYPES)})")
+            chk.codes(file, obj, "applies_to.billable_metric_codes",
+                      scope.billable_metric_codes, metrics, "billable metric")
+        credited = (wallet.paid_credits or 0) + (wallet.granted_credits or 0)
+        for i, top_up in sorted(enumerate(wallet.transactions), key=lambda t: (t[1].at, t[0])):
+            here = f"transactions[{i}]"
+            if top_up.at < wallet.created_at:
+                chk.add(file, obj, f"{here}.at",
+                        f"is before the wallet is created ({instant_text(wallet.created_at)})")
+            if wallet.expiration_at is not None and top_up.at >= wallet.expiration_at:
+                chk.add(file, obj, f"{here}.at",
+                        f"the wallet expired at {instant_text(wallet.expiration_at)}: a "
+                        f"terminated wallet takes no transaction")
+            amounts = (top_up.paid_credits, top_up.granted_credits, top_up.voided_credits)
+            if not any(amounts):
+                chk.add(file, obj, here,
+                        "needs paid_credits, granted_credits or voided_credits (greater than 0)")
+            for name, credits in zip(("paid_credits", "granted_credits", "voided_credits"),
+                                     amounts):
+                _credits_scale(chk, file, obj, f"{here}.{name}", credits)
+            credited += (top_up.paid_credits or 0) + (top_up.granted_credits or 0)
+            if top_up.voided_credits and top_up.voided_credits > credited:
+                chk.add(file, obj, f"{here}.voided_credits",
+                        f"voids {top_up.voided_credits} credits, more than the "
+                        f"{credited} credited to the wallet by then")
+            credited -= top_up.voided_credits or 0
+    return parsed

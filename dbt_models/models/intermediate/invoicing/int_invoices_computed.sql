@@ -92,6 +92,8 @@ totals as (
         coalesce(coupon_totals.coupons_amount_cents, 0) as coupons_amount_cents,
         coalesce(tax_totals.taxes_amount_cents, 0) as taxes_amount_cents,
         cast(0 as bigint) as credit_notes_amount_cents,
+        -- prepaid credits come last in Lago's order and are applied after this model, on its
+        -- total (int_wallet_applications, int_invoices_credited): 0 here
         cast(0 as bigint) as prepaid_credit_amount_cents
 
     from invoices

@@ -31,7 +31,7 @@ rejected as (
 
 invoices as (
 
-    select * from {{ ref('int_invoices_computed') }}
+    select * from {{ ref('int_invoices_credited') }}
 
 ),
 

@@ -22,7 +22,7 @@ with
 
 computed as (
 
-    select * from {{ ref('int_invoices_computed') }}
+    select * from {{ ref('int_invoices_credited') }}
 
 ),
 
@@ -41,6 +41,12 @@ fee_taxes as (
 coupon_credits as (
 
     select * from {{ ref('int_invoice_coupons') }}
+
+),
+
+prepaid_credits as (
+
+    select * from {{ ref('int_invoice_prepaid_credits') }}
 
 ),
 
@@ -238,6 +244,24 @@ coupon_lists as (
 
 ),
 
+prepaid_credit_lists as (
+
+    -- the credits each wallet paid, in the order the wallets were applied; later closes read
+    -- them back (finalized_prepaid_credits) so the balances they leave carry on
+    select
+        invoice_id,
+        list({
+            'wallet_id': wallet_id,
+            'wallet_code': wallet_code,
+            'amount_cents': amount_cents,
+            'credit_amount': credit_amount
+        } order by position) as applied_prepaid_credits
+
+    from prepaid_credits
+    group by invoice_id
+
+),
+
 item_lists as (
 
     select
@@ -298,7 +322,8 @@ final as (
         coalesce(fee_lists.fees, []) as fees,
         coalesce(tax_lists.applied_taxes, []) as applied_taxes,
         coalesce(item_lists.billed_items, []) as billed_items,
-        coalesce(coupon_lists.applied_coupons, []) as applied_coupons
+        coalesce(coupon_lists.applied_coupons, []) as applied_coupons,
+        coalesce(prepaid_credit_lists.applied_prepaid_credits, []) as applied_prepaid_credits
 
     from numbered
     cross join organization
@@ -306,6 +331,7 @@ final as (
     left join tax_lists using (invoice_id)
     left join item_lists using (invoice_id)
     left join coupon_lists using (invoice_id)
+    left join prepaid_credit_lists using (invoice_id)
 
 )
 
