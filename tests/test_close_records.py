@@ -53,7 +53,9 @@ def closes(tmp_path_factory):
                  + calls("z", "sub_zz", "10-05", 2))                                  # quarantined
     first = run_close(root, "2026-11-01T00:00:00Z", documents=False)
     assert first.success
-    write_events(events / "date=2026-11-03" / "b.parquet", calls("b", "sub_a", "11-03", 30))
+    # November's usage, and one October call that lands after October was invoiced: late
+    write_events(events / "date=2026-11-03" / "b.parquet", calls("b", "sub_a", "11-03", 30)
+                 + calls("late", "sub_a", "10-30", 1))
     (catalog / "taxes.yaml").write_text("[]\n")
     second = run_close(root, "2026-12-01T00:00:00Z", documents=False)
     assert second.success
@@ -81,12 +83,16 @@ def test_each_close_records_what_it_read_and_finalized(closes):
     assert two["latest_arrival_at"].timestamp() == pytest.approx(newest / 1e9, abs=1e-5)
 
     # counts as each run saw them: October's 10 calls billed by the first, November's 30 by the second
-    assert (one["events_read"], one["events_billed"], one["events_pending"],
-            one["events_duplicate"], one["events_quarantined"]) == (13, 10, 0, 1, 2)
-    assert (two["events_read"], two["events_billed"], two["events_pending"],
-            two["events_duplicate"], two["events_quarantined"]) == (43, 40, 0, 1, 2)
+    assert (one["events_read"], one["events_billed"], one["events_late"],
+            one["events_pending"], one["events_duplicate"], one["events_quarantined"]
+            ) == (13, 10, 0, 0, 1, 2)
+    assert (two["events_read"], two["events_billed"], two["events_late"],
+            two["events_pending"], two["events_duplicate"], two["events_quarantined"]
+            ) == (44, 40, 1, 0, 1, 2)
     assert one["events_read"] == sum(one[f"events_{k}"] for k in (
-        "billed", "pending", "duplicate", "quarantined"))
+        "billed", "late", "pending", "duplicate", "quarantined"))
+    assert two["events_read"] == sum(two[f"events_{k}"] for k in (
+        "billed", "late", "pending", "duplicate", "quarantined"))
 
     # each finalized invoice is named by exactly the run that finalized it
     october = sorted(r[0] for r in second.query(
@@ -104,7 +110,27 @@ def test_each_close_records_what_it_read_and_finalized(closes):
     lines = out.splitlines()
     assert len(lines) == 3
     assert lines[1].startswith("2026-11-01T00:00:00Z") and commit[:10] in lines[1]
-    assert "13 / 10 / 0 / 1 / 2" in lines[1] and "+dirty" in lines[2]
+    assert "13 / 10 / 0 / 0 / 1 / 2" in lines[1] and "+dirty" in lines[2]
+    assert "44 / 40 / 1 / 0 / 1 / 2" in lines[2]
+
+
+def test_late_usage_never_changes_a_finalized_invoice(closes):
+    """An October call landing after October was invoiced: October's invoice is unchanged,
+    the call is counted late and listed with the invoice it belongs to."""
+    first, second = closes.first, closes.second
+    october = "select * from invoices where issuing_date = date '2026-11-01' order by all"
+    assert second.query(october) == first.query(october)
+    assert second.query("select sum(units) from fees inner join invoices using (invoice_id) "
+                        "where issuing_date = date '2026-11-01' and invoices.external_customer_id = "
+                        "'cus_a' and fee_type = 'charge' and billable_metric_code = "
+                        "'api_calls'") == [(10,)]
+    late = second.rows("select * from late_events")
+    number = second.scalar("select number from invoices where issuing_date = date "
+                           "'2026-11-01' and external_customer_id = 'cus_a'")
+    assert [(r["transaction_id"], r["external_customer_id"], r["billable_metric_code"],
+             r["invoice_number"], r["landed_file"]) for r in late] == [
+        ("late-0", "cus_a", "api_calls", number, "date=2026-11-03/b.parquet")]
+    assert ("late", None, 1) in second.query("select * from event_reconciliation")
 
 
 class _Text(html.parser.HTMLParser):
@@ -152,6 +178,11 @@ def test_review_report_shows_the_tables_figures(closes, tmp_path):
     zero = text.split("Customers with zero usage")[1].split("Events per metric")[0]
     assert "Brook Analytics" in zero and "Ada & Sons" not in zero
     assert "unknown_subscription 2 1 z-0" in text
+    late = text.split("Late usage")[1].split("Quarantined events")[0]
+    number = close.scalar("select number from invoices where issuing_date = date "
+                          "'2026-11-01' and external_customer_id = 'cus_a'")
+    assert f"Ada & Sons Ltd cus_a api_calls {number} 1 2026-10-30 12:00 2026-10-30 12:00 " \
+           f"date=2026-11-03/b.parquet" in late
     assert re.search(r"All \d+ checks passed", text)
     assert "assert_invoice_totals_balance dbt test pass" in text
     assert "invoices pandera schema pandera pass" in text

@@ -44,6 +44,7 @@ class Review:
     quarantine: list[dict]
     checks: list[Check]
     gates: list[dict] = field(default_factory=list)
+    late_usage: list[dict] = field(default_factory=list)
     usage_chart: str = ""
     revenue_chart: str = ""
     money_formats: dict = field(default_factory=dict)
@@ -187,6 +188,13 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
                     invoices=[], currencies=currencies, plans=plans, customers=customers,
                     movers=movers, zero_usage=zero_usage, quarantine=quarantine, checks=checks,
                     money_formats=formats)
+    review.late_usage = _rows(con, """
+        select late.external_customer_id, customers.name, late.billable_metric_code,
+            late.invoice_number, count(*) as events, min(late.event_at) as first_event_at,
+            max(late.event_at) as last_event_at, min(late.landed_file) as landed_file
+        from main.late_events as late
+        left join catalog.customers as customers using (external_customer_id)
+        group by all order by events desc, late.invoice_number, late.billable_metric_code""")
     review.gates = _rows(con, "select rule, failures, example from intermediate.int_close_gates "
                               "order by rule")
     review.usage_chart = usage_chart(usage)

@@ -34,6 +34,7 @@ create table if not exists ledger.close_runs (
     latest_arrival_at timestamptz,
     events_read bigint not null,
     events_billed bigint not null,
+    events_late bigint not null,
     events_pending bigint not null,
     events_duplicate bigint not null,
     events_quarantined bigint not null,
@@ -85,7 +86,7 @@ def record_run(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetim
                            [run_id]).fetchone()[0]
     catalog_version = con.execute(
         "select catalog_version from catalog.organization").fetchone()[0]
-    counts = dict.fromkeys(("read", "billed", "pending", "duplicate", "quarantined"), 0)
+    counts = dict.fromkeys(("read", "billed", "late", "pending", "duplicate", "quarantined"), 0)
     for outcome, events in con.execute(
             "select outcome, sum(events) from main.event_reconciliation group by outcome"
     ).fetchall():
@@ -120,6 +121,7 @@ def record_run(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetim
                               if latest_ns is not None else None),
         "events_read": counts["read"],
         "events_billed": counts["billed"],
+        "events_late": counts["late"],
         "events_pending": counts["pending"],
         "events_duplicate": counts["duplicate"],
         "events_quarantined": counts["quarantined"],
@@ -141,17 +143,18 @@ def runs_text(con: duckdb.DuckDBPyConnection, last: int = 20) -> str:
         select * from (
             select as_of, recorded_at, run_id, catalog_version, catalog_git_commit,
                 catalog_git_dirty, len(event_files_landed), event_files_total, latest_arrival_at,
-                events_read, events_billed, events_pending, events_duplicate, events_quarantined,
+                events_read, events_billed, events_late, events_pending, events_duplicate,
+                events_quarantined,
                 len(invoices_finalized), len(credit_notes_issued)
             from ledger.close_runs order by recorded_at desc limit ?
         ) order by recorded_at""", [last]).fetchall()
     lines = ["as of                 run       catalog       git            files  "
-             "read / billed / pending / dup / quarantined   invoices  credit notes"]
+             "read / billed / late / pending / dup / quarantined   invoices  credit notes"]
     for (as_of, _, run_id, version, commit, dirty, landed, files, _latest, read, billed,
-         pending, dup, quarantined, invoices, notes) in rows:
+         late, pending, dup, quarantined, invoices, notes) in rows:
         git = "-" if commit is None else commit[:10] + ("+dirty" if dirty else "")
-        counts = f"{read} / {billed} / {pending} / {dup} / {quarantined}"
+        counts = f"{read} / {billed} / {late} / {pending} / {dup} / {quarantined}"
         lines.append(f"{as_of.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}  {run_id[:8]}  "
-                     f"{version[:12]}  {git:<14} +{landed:<4}  {counts:<43} {invoices:>8}  "
+                     f"{version[:12]}  {git:<14} +{landed:<4}  {counts:<50} {invoices:>8}  "
                      f"{notes:>12}")
     return "\n".join(lines)

@@ -53,15 +53,19 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
     lines += _credit_note_lines(con)
     outcomes = con.execute(
         "select outcome, reason, events from main.event_reconciliation").fetchall()
-    counts = {"read": 0, "billed": 0, "pending": 0, "duplicate": 0, "quarantined": 0}
+    counts = {"read": 0, "billed": 0, "late": 0, "pending": 0, "duplicate": 0,
+              "quarantined": 0}
     reasons = []
     for outcome, reason, events in outcomes:
         counts[outcome] = counts.get(outcome, 0) + events
         if outcome == "quarantined":
             reasons.append((reason, events))
     lines += ["", "  events read    {read:>10}".format(**counts),
-              "    billed       {billed:>10}".format(**counts),
-              "    pending      {pending:>10}   (in periods not closed yet)".format(**counts),
+              "    billed       {billed:>10}".format(**counts)]
+    if counts["late"]:
+        lines.append("    late         {late:>10}   (landed after their period was invoiced: "
+                     "late_events)".format(**counts))
+    lines += ["    pending      {pending:>10}   (in periods not closed yet)".format(**counts),
               "    duplicates   {duplicate:>10}".format(**counts),
               "    quarantined  {quarantined:>10}".format(**counts)]
     for reason, events in reasons:

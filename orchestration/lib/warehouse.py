@@ -24,8 +24,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 # The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes
 # and coupons). Bump it whenever that model's columns change: finalized invoices are never
 # rewritten, so a warehouse whose ledger has another shape is refused, not migrated silently.
-LEDGER_FORMAT = 5  # 4: fees carry their period part and add-on code (commitments, one-offs);
-                   # 5: invoices carry the prepaid credits they consumed (wallets)
+LEDGER_FORMAT = 6  # 4: fees carry their period part and add-on code (commitments, one-offs);
+                   # 5: invoices carry the prepaid credits they consumed (wallets);
+                   # 6: invoices carry the last landing_seq landed when frozen (late usage)
 
 
 class LedgerFormatError(RuntimeError):

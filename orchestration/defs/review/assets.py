@@ -15,7 +15,7 @@ from orchestration.lib.warehouse import connect
     partitions_def=CLOSE_DAYS,
     backfill_policy=ONE_RUN,
     kinds={"html"},
-    deps=["int_close_gates", "int_invoices_credited", "int_fees", "invoices",
+    deps=["int_close_gates", "int_invoices_credited", "int_fees", "invoices", "late_events",
           "quarantined_events"],
     pool="warehouse",
     description="The finance review page of the close, written next to the warehouse "

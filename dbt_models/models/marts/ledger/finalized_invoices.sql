@@ -319,6 +319,9 @@ final as (
         numbered.prepaid_credit_amount_cents,
         numbered.total_amount_cents,
         organization.catalog_version,
+        -- the events landed when the invoice was frozen: an event of its periods landing
+        -- later is late usage (event_reconciliation, late_events), never silently billed
+        landed.landed_through_seq,
         coalesce(fee_lists.fees, []) as fees,
         coalesce(tax_lists.applied_taxes, []) as applied_taxes,
         coalesce(item_lists.billed_items, []) as billed_items,
@@ -327,6 +330,10 @@ final as (
 
     from numbered
     cross join organization
+    cross join (
+        select coalesce(max(landing_seq), -1) as landed_through_seq
+        from {{ ref('stg_usage__events') }}
+    ) as landed
     left join fee_lists using (invoice_id)
     left join tax_lists using (invoice_id)
     left join item_lists using (invoice_id)
