@@ -3,6 +3,7 @@
     billing run --as-of 2026-11-01T00:00:00Z [--catalog DIR] [--events DIR] [--warehouse FILE]
     billing run --day 2026-10-31          # close a billing day, as the daily schedule does
     billing backfill --from D1 --to D2    # close each day of a range in turn
+    billing approve --period 2026-11-01   # finalize that day's drafts before their grace ends
     billing demo          # generate a month of sample usage, close it, render the PDFs
     billing summary       # what the warehouse holds
     billing runs          # the recorded closes
@@ -123,6 +124,8 @@ def _settings(args) -> BillingSettings:
         documents_dir=str(Path(args.documents).resolve()) if args.documents else None,
         as_of=format_instant(parse_instant(args.as_of)) if getattr(args, "as_of", None) else None,
         close_day=_day(args.day) if getattr(args, "day", None) else None,
+        approve_period=getattr(args, "period", None),
+        approve_customer=getattr(args, "customer", None),
     )
 
 
@@ -191,6 +194,22 @@ def cmd_demo(args) -> int:
     return cmd_run(args)
 
 
+def cmd_approve(args) -> int:
+    """Record an approval of the drafts billed in a period, then close: they are finalized
+    (numbered, frozen, rendered) before their grace period ends."""
+    from orchestration.lib.approvals import ApprovalError, parse_period
+
+    try:
+        parse_period(args.period, args.customer)
+    except ApprovalError as exc:
+        raise SystemExit(f"billing approve: {exc}") from None
+    if args.as_of and args.day:
+        raise SystemExit("billing approve: give --as-of or --day, not both")
+    if not args.as_of and not args.day:
+        args.as_of = format_instant(dt.datetime.now(dt.timezone.utc))
+    return cmd_run(args)
+
+
 def cmd_backfill(args) -> int:
     """Close each day of a range in turn, as the daily schedule would have."""
     first, last = dt.date.fromisoformat(_day(args.start)), dt.date.fromisoformat(_day(args.end))
@@ -256,6 +275,19 @@ def main(argv: list[str] | None = None) -> int:
     paths(demo)
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
+
+    approve = sub.add_parser("approve", help="finalize the drafts billed in a period before "
+                                             "their grace period ends, then close")
+    approve.add_argument("--period", required=True,
+                         help="the billing days: YYYY-MM-DD, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD "
+                              "(local dates of the invoices' billing)")
+    approve.add_argument("--customer", help="only this customer's drafts (external_id)")
+    approve.add_argument("--as-of", help="close as of this instant (default: now)")
+    approve.add_argument("--day", help="or close this billing day")
+    paths(approve)
+    approve.add_argument("--quiet", action="store_true")
+    approve.add_argument("--no-documents", action="store_true")
+    approve.set_defaults(func=cmd_approve)
 
     backfill = sub.add_parser("backfill", help="close each billing day of a range in turn, as "
                                                "the daily schedule does")

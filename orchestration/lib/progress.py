@@ -11,6 +11,7 @@ import dagster as dg
 STEP_NAMES = {
     "catalog": "catalog",
     "landed_events": "events landing",
+    "ledger__approvals": "approvals",
     "billing_dbt_models": "dbt models and tests",
     "invoice_documents": "invoice documents",
     "ledger__close_runs": "run record",

@@ -18,7 +18,7 @@ FEE_TYPES = ["subscription", "charge", "add_on", "commitment", "credit"]
 
 class InvoiceSchema(pa.DataFrameModel):
     invoice_id: str = pa.Field(unique=True)
-    number: str = pa.Field(unique=True)
+    number: str = pa.Field(nullable=True)   # a draft has none yet; see numbered_once
     external_customer_id: str
     invoice_type: str = pa.Field(isin=INVOICE_TYPES)
     status: str = pa.Field(isin=INVOICE_STATUSES)
@@ -32,6 +32,17 @@ class InvoiceSchema(pa.DataFrameModel):
 
     class Config:
         strict = False  # the mart carries more columns (dates, sequences); these are the contract
+
+    @pa.dataframe_check
+    @classmethod
+    def numbered_once(cls, data) -> pl.LazyFrame:
+        """A finalized invoice has a number no other invoice has; a draft has none."""
+        finalized = pl.col("status") != "draft"
+        return data.lazyframe.select(
+            pl.when(finalized)
+            .then(pl.col("number").is_not_null()
+                  & (pl.col("number").filter(finalized).is_duplicated().any().not_()))
+            .otherwise(pl.col("number").is_null()))
 
     @pa.dataframe_check
     @classmethod

@@ -39,6 +39,10 @@ class BillingSettings(dg.ConfigurableResource):
     # A daily close (schedule, backfill, UI partition): the day D whose end, in each
     # customer's own time zone, the close reckons to. Set from the run's partition.
     close_day: str | None = None
+    # `billing approve`: finalize the drafts billed in this period (YYYY-MM-DD, YYYY-MM or
+    # D1..D2) before their grace period ends; of this customer only, when given
+    approve_period: str | None = None
+    approve_customer: str | None = None
 
     def _path(self, value: str | None, env: str, default: Path) -> Path:
         return Path(value or os.environ.get(env) or default).expanduser().resolve()

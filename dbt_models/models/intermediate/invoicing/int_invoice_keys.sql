@@ -5,6 +5,8 @@
 -- invoice the same way; should a finalized invoice already hold that customer and instant
 -- (a part added to the catalog after its period closed), the new invoice gets the next id.
 -- One-off invoices (int_one_off_invoices) are invoices of their own, invoice_group 'one_off'.
+-- `finalizes`: whether this close finalizes it (its grace period is over, or it was approved);
+-- otherwise it is a draft, recomputed by every close until then.
 with
 
 items as (
@@ -68,8 +70,67 @@ one_offs as (
 
     from {{ ref('int_one_off_invoices') }}
 
+),
+
+keyed as (
+
+    select * from named
+    union all
+    select * from one_offs
+
+),
+
+customers as (
+
+    select external_customer_id, invoice_grace_period
+    from {{ ref('stg_catalog__customers') }}
+
+),
+
+approvals as (
+
+    select * from {{ ref('stg_ledger__approvals') }}
+
+),
+
+-- When each invoice may be finalized (LAGO_RULES.md §17): a subscription invoice stays a
+-- draft for the customer's grace period (else the organization's; 0: at once), unless an
+-- approval covering its local billing day comes first; a one-off invoice is final at once.
+approved as (
+
+    -- the first approval covering each invoice's local billing day
+    select keyed.invoice_id, min(approvals.approved_at) as approved_at
+    from keyed
+    inner join approvals
+        on {{ local_date('keyed.billing_at', 'keyed.timezone') }}
+            between approvals.first_day and approvals.last_day
+        and (approvals.external_customer_id is null
+            or approvals.external_customer_id = keyed.external_customer_id)
+    group by keyed.invoice_id
+
+),
+
+timed as (
+
+    select
+        keyed.*,
+        case
+            when keyed.invoice_group = 'one_off' then keyed.billing_at
+            when approved.approved_at is not null then least(
+                keyed.billing_at + to_days(cast(customers.invoice_grace_period as integer)),
+                greatest(approved.approved_at, keyed.billing_at))
+            else keyed.billing_at
+                + to_days(cast(coalesce(customers.invoice_grace_period, 0) as integer))
+        end as finalizes_at
+
+    from keyed
+    left join customers using (external_customer_id)
+    left join approved using (invoice_id)
+
 )
 
-select * from named
-union all
-select * from one_offs
+select
+    *,
+    finalizes_at <= {{ close_instant('timezone') }} as finalizes
+
+from timed

@@ -82,7 +82,12 @@ totals as (
         invoices.currency,
         invoices.timezone,
         invoices.billing_at,
-        {{ local_date('invoices.billing_at', 'invoices.timezone') }} as issuing_date,
+        invoices.finalizes,
+        invoices.finalizes_at,
+        case when invoices.finalizes then 'finalized' else 'draft' end as status,
+        -- issued when finalized: at billing without a grace period, else when the grace
+        -- period ends or an approval comes (a draft shows the date it is expected)
+        {{ local_date('invoices.finalizes_at', 'invoices.timezone') }} as issuing_date,
         customers.net_payment_term,
         customers.invoice_grace_period,
         fee_totals.from_datetime,

@@ -83,6 +83,7 @@ due_invoices as (
 
     from {{ ref('int_invoices_computed') }} as computed
     where computed.invoice_type <> 'one_off'
+        and computed.finalizes   -- a draft takes no credits until it is finalized (§17)
         and computed.external_customer_id in (select external_customer_id from wallets)
 
 ),

@@ -1,5 +1,5 @@
 -- Fees (CONTRACT.md §4): one row per invoice line of every finalized invoice, as the ledger
--- froze it: subscription fees, charge fees (one per filter and pricing group, plus spending
+-- froze it, and of every draft, as this close computed it: subscription fees, charge fees (one per filter and pricing group, plus spending
 -- minimum true-ups), minimum commitment true-ups, and the add-on fees of one-off invoices.
 with
 
@@ -60,4 +60,39 @@ final as (
 )
 
 select * from final
+union all
+-- the fees of drafts, as this close computed them
+select
+    fees.fee_id,
+    fees.invoice_id,
+    fees.external_subscription_id,
+    fees.external_customer_id,
+    fees.fee_type,
+    fees.plan_code,
+    fees.charge_id,
+    fees.billable_metric_code,
+    fees.billable_metric_name,
+    fees.charge_model,
+    fees.pricing_id,
+    fees.filter_position,
+    fees.display_name,
+    fees.group_key,
+    fees.is_true_up,
+    fees.add_on_code,
+    fees.units,
+    fees.events_count,
+    fees.unit_amount_cents,
+    fees.amount_cents,
+    fees.precise_amount_cents,
+    fees.coupons_amount_cents,
+    fees.precise_coupons_amount_cents,
+    fees.taxes_amount_cents,
+    fees.taxes_rate,
+    fees.currency,
+    fees.from_datetime,
+    fees.to_datetime
+
+from {{ ref('int_fees') }} as fees
+inner join {{ ref('int_invoices_credited') }} as drafts using (invoice_id)
+where not drafts.finalizes
 order by invoice_id, fee_id

@@ -92,15 +92,17 @@ previous as (
 
 to_finalize as (
 
-    -- Without a grace period an invoice is final as soon as it is generated, unless a review
-    -- gate fails (int_close_gates): then nothing of this close is finalized.
+    -- An invoice is final when it is generated, or when its grace period ends or an
+    -- approval comes (int_invoice_keys.finalizes; a draft until then), unless a review gate
+    -- fails (int_close_gates): then nothing of this close is finalized.
     select
-        computed.*,
-        computed.billing_at as finalized_at
+        computed.* exclude (finalizes, finalizes_at, status),
+        computed.finalizes_at as finalized_at
 
     from computed
     anti join previous using (invoice_id)
-    where not exists (select 1 from {{ ref('int_close_gates') }} where failures > 0)
+    where computed.finalizes
+        and not exists (select 1 from {{ ref('int_close_gates') }} where failures > 0)
 
 ),
 
