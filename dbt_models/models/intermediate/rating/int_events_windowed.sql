@@ -5,6 +5,11 @@
 -- int_charge_filter_conditions) and pricing group. An event that several charges of a plan
 -- price appears once for each, as in Lago.
 --
+-- Each row carries only what the models after it read: transaction_id and properties for
+-- custom_agg metrics only (their aggregator may read them; filters and pricing groups read
+-- the properties here), value_text and operation_type for unique_count_agg and custom_agg
+-- metrics only. Writing the text of every event into this table is most of its cost.
+--
 -- A recurring metric's window (int_charge_windows.carries_over) also holds every earlier
 -- event of the subscription's external id, flagged `before_window`: its usage is the state
 -- at the window's end (LAGO_RULES.md §3). Events are never re-keyed to a plan, so the state
@@ -41,6 +46,7 @@ in_window as (
         windows.window_id,
         windows.charge_id,
         windows.has_filters,
+        windows.aggregation_type,
         events.landing_seq,
         events.transaction_id,
         events.event_at,
@@ -125,13 +131,19 @@ grouped as (
         bucketed.pricing_id,
         {{ group_key('pricings.pricing_group_keys', 'bucketed.properties') }} as group_key,
         bucketed.landing_seq,
-        bucketed.transaction_id,
+        -- read after this by custom aggregators only: other rows do not carry the text
+        case when bucketed.aggregation_type = 'custom_agg' then bucketed.transaction_id end
+            as transaction_id,
         bucketed.event_at,
         bucketed.value,
-        bucketed.value_text,
-        bucketed.operation_type,
+        -- read after this by unique counts (and custom aggregators) only
+        case when bucketed.aggregation_type in ('unique_count_agg', 'custom_agg')
+            then bucketed.value_text end as value_text,
+        case when bucketed.aggregation_type in ('unique_count_agg', 'custom_agg')
+            then bucketed.operation_type end as operation_type,
         bucketed.precise_total_amount_cents,
-        bucketed.properties,
+        case when bucketed.aggregation_type = 'custom_agg' then bucketed.properties end
+            as properties,
         bucketed.before_window
 
     from bucketed
