@@ -454,11 +454,9 @@ def gib(n: int) -> str:
 
 
 def model_timings(warehouse: Path, top: int = 10) -> list[tuple[str, float]]:
-    """The slowest dbt nodes of the last close on this warehouse (its run_results.json)."""
-    import hashlib
-
-    digest = hashlib.sha256(str(warehouse.resolve()).encode()).hexdigest()[:12]
-    path = PROJECT_ROOT / "target" / f"warehouse-{digest}" / "run_results.json"
+    """The slowest dbt nodes of the last close on this warehouse (its run_results.json, in
+    the dbt target folder beside the warehouse: orchestration/defs/dbt/assets.py)."""
+    path = warehouse.parent / f".{warehouse.name}.dbt" / "run_results.json"
     if not path.exists():
         return []
     results = json.loads(path.read_text())["results"]
