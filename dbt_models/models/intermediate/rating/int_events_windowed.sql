@@ -40,7 +40,10 @@ conditions as (
 
 ),
 
-in_window as (
+-- Not materialized: each use below reads it with its own filter on has_filters, which
+-- reaches the windows side of the join; the filtered charges' part is then empty, and free,
+-- when the catalog has no filters, instead of a copy of every event placed in a window.
+in_window as not materialized (
 
     select
         windows.window_id,
@@ -74,22 +77,29 @@ unfiltered as (
 
 ),
 
+-- the events in the windows of filtered charges: their conditions, then their buckets
+in_filtered_window as (
+
+    select * from in_window where in_window.has_filters
+
+),
+
 condition_results as (
 
     select
-        in_window.window_id,
-        in_window.landing_seq,
+        in_filtered_window.window_id,
+        in_filtered_window.landing_seq,
         conditions.pricing_id,
         conditions.condition_role,
         conditions.condition_id,
         bool_and(coalesce(list_contains(
             conditions.filter_values,
-            json_extract_string(in_window.properties, '$."' || conditions.filter_key || '"')
+            json_extract_string(in_filtered_window.properties,
+                                '$."' || conditions.filter_key || '"')
         ), false)) as holds
 
-    from in_window
-    inner join conditions on in_window.charge_id = conditions.charge_id
-    where in_window.has_filters
+    from in_filtered_window
+    inner join conditions on in_filtered_window.charge_id = conditions.charge_id
     group by all
 
 ),
@@ -110,8 +120,8 @@ buckets as (
 
 filtered as (
 
-    select in_window.*, buckets.pricing_id
-    from in_window
+    select in_filtered_window.*, buckets.pricing_id
+    from in_filtered_window
     inner join buckets using (window_id, landing_seq)
 
 ),
