@@ -19,7 +19,8 @@
    aggregates each subscription's October usage per metric into a table of a fresh DuckDB file.
 4. Peak memory of each: the highest sum of the resident memory of the process and all its
    descendants (polling /proc every 50 ms), and the kernel's max RSS of the largest single
-   process of the tree (wait4's ru_maxrss).
+   process of the tree (wait4's ru_maxrss); and the CPU time of each (wait4's user + system
+   time, the dbt subprocess included), which other sessions on the machine barely move.
 5. A check that the close billed what the floor computed: per subscription and metric, the
    fee's units and events_count against the floor's (every pair compared).
 
@@ -298,7 +299,10 @@ def run_measured(cmd: list[str], env: dict | None = None, stdout=None) -> dict:
     poller.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"seconds": elapsed, "returncode": proc.returncode, "stderr": stderr, "stdout": out,
-            "peak_tree_bytes": peak[0], "max_rss_bytes": usage.ru_maxrss * 1024}
+            "peak_tree_bytes": peak[0], "max_rss_bytes": usage.ru_maxrss * 1024,
+            # CPU time of the process and the children it waited for (dbt): unlike wall time,
+            # barely moved by other work on a shared machine
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
 # --- the close ----------------------------------------------------------------------------------
@@ -454,11 +458,9 @@ def gib(n: int) -> str:
 
 
 def model_timings(warehouse: Path, top: int = 10) -> list[tuple[str, float]]:
-    """The slowest dbt nodes of the last close on this warehouse (its run_results.json)."""
-    import hashlib
-
-    digest = hashlib.sha256(str(warehouse.resolve()).encode()).hexdigest()[:12]
-    path = PROJECT_ROOT / "target" / f"warehouse-{digest}" / "run_results.json"
+    """The slowest dbt nodes of the last close on this warehouse (its run_results.json, in
+    the dbt target folder beside the warehouse: orchestration/defs/dbt/assets.py)."""
+    path = warehouse.parent / f".{warehouse.name}.dbt" / "run_results.json"
     if not path.exists():
         return []
     results = json.loads(path.read_text())["results"]
@@ -525,6 +527,11 @@ def main() -> int:
         print(f"floor peak memory: {gib(max(r['peak_tree_bytes'] for r in floors))} "
               f"(process tree, summed); largest single process "
               f"{gib(max(r['max_rss_bytes'] for r in floors))}")
+        close_cpu = min(r["cpu_seconds"] for r in closes)
+        floor_cpu = min(r["cpu_seconds"] for r in floors)
+        print(f"CPU time: close {close_cpu:.1f} s, floor {floor_cpu:.1f} s (whole process, "
+              f"best of {args.repeat}), ratio {close_cpu / floor_cpu:.2f}: on a busy machine "
+              f"compare these, wall times stretch with the load")
         if not ok:
             print("WARNING: the close and the floor disagree; the ratio compares different work")
         print(f"close/floor ratio: {ratio:.2f}")

@@ -5,11 +5,9 @@ from __future__ import annotations
 import functools
 
 import jinja2
-from weasyprint import HTML
 
 from . import formatting
 from .context import CreditNoteDocument, InvoiceDocument
-from .fetcher import ASSETS_DIR, LocalAssetsOnly
 
 TEMPLATE = "invoice_v1.html.j2"
 CREDIT_NOTE_TEMPLATE = "credit_note_v1.html.j2"
@@ -53,6 +51,12 @@ def render_html(document: Document) -> str:
 
 
 def render_pdf(document: Document) -> bytes:
+    # imported here: WeasyPrint takes seconds to import, and a close without documents
+    # (billing run --no-documents) never renders one
+    from weasyprint import HTML
+
+    from .fetcher import ASSETS_DIR, LocalAssetsOnly
+
     html = render_html(document)
     return HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/",
                 url_fetcher=LocalAssetsOnly()).write_pdf()

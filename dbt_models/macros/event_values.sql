@@ -16,6 +16,11 @@
         {%- for metric_code, formula in formulas %}
         when code = '{{ metric_code | replace("'", "''") }}' then {{ formula }}
         {%- endfor %}
+        {#- each catalog field as a constant JSON path: parsed once, not once per event #}
+        {%- for metric_code, field_name in metric_fields() %}
+        when code = '{{ metric_code | replace("'", "''") }}'
+            then json_extract_string(properties, '{{ ('$."' ~ field_name ~ '"') | replace("'", "''") }}')
+        {%- endfor %}
         when field_name is null then null
         else json_extract_string(properties, '$."' || field_name || '"')
     end
@@ -39,6 +44,24 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set rows = run_query("select billable_metric_code, expression_sql from catalog.billable_metrics where expression_sql is not null order by 1") -%}
+    {{ return(rows.rows | list) }}
+{%- endmacro %}
+
+{#
+  metric_fields(): (code, field_name) of the metrics that read a field and have no expression,
+  read from the loaded catalog when dbt executes. Empty at parse time or before any catalog
+  is loaded (event_value_text() then reads field_name per event).
+#}
+{% macro metric_fields() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema='catalog',
+                                             identifier='billable_metrics') -%}
+    {%- if relation is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set rows = run_query("select billable_metric_code, field_name from catalog.billable_metrics where expression_sql is null and field_name is not null order by 1") -%}
     {{ return(rows.rows | list) }}
 {%- endmacro %}
 

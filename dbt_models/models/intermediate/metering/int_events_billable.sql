@@ -1,11 +1,11 @@
 -- Every landed event that is billed, or will be once its period closes: the landed events
 -- that are neither duplicates nor quarantined (int_events_rejected), with the value their
--- metric reads.
+-- metric reads (int_events_checked: the same checks and value reads as the quarantine).
 with
 
 events as (
 
-    select * from {{ ref('stg_usage__events') }}
+    select * from {{ ref('int_events_checked') }}
 
 ),
 
@@ -17,7 +17,7 @@ rejected as (
 
 metrics as (
 
-    select billable_metric_code, field_name from {{ ref('stg_catalog__billable_metrics') }}
+    select billable_metric_code from {{ ref('stg_catalog__billable_metrics') }}
 
 ),
 
@@ -31,9 +31,8 @@ billable as (
         events.event_at,
         events.properties,
         events.precise_total_amount_cents,
-        {{ event_value_text() }} as value_text,
-        coalesce(json_extract_string(events.properties, '$.operation_type'), 'add')
-            as operation_type
+        events.value_text,
+        events.operation_type
 
     from events
     anti join rejected using (landing_seq)

@@ -10,9 +10,16 @@
 -- quarantined before deduplication, so a later readable copy of them is billed.
 with
 
--- not materialized: read twice (all events, then the rejected ones' raw fields), and
--- re-reading the view is cheaper than spilling a full-width copy of every event
-events as not materialized (
+-- each event's fields checked and its value read (int_events_checked), once: materialized,
+-- as the field problems, the copies and the billing checks below all read it
+checked as materialized (
+
+    select * from {{ ref('int_events_checked') }}
+
+),
+
+-- the raw fields the detail quotes, read for the rejected events only
+events as (
 
     select * from {{ ref('stg_usage__events') }}
 
@@ -58,24 +65,7 @@ charged_metrics as (
 
 ),
 
-checked as (
-
-    select
-        events.*,
-        case
-            when events.transaction_id is null then 'missing_transaction_id'
-            when events.external_subscription_id is null then 'missing_external_subscription_id'
-            when events.code is null then 'missing_code'
-            when events.event_at is null then 'unreadable_timestamp'
-            when events.properties is null or json_type(events.properties) <> 'OBJECT'
-                then 'invalid_properties'
-        end as field_problem
-
-    from events
-
-),
-
-readable as (
+readable as not materialized (
 
     select * from checked where field_problem is null
 
@@ -87,8 +77,7 @@ copies as (
         external_subscription_id,
         transaction_id,
         min(landing_seq) as first_landing_seq,
-        arg_min(hash(code, event_at, properties_raw, precise_total_amount_cents_raw), landing_seq)
-            as first_payload_hash
+        arg_min(payload_hash, landing_seq) as first_payload_hash
 
     from readable
     group by external_subscription_id, transaction_id
@@ -101,9 +90,7 @@ later_copies as (
     select
         readable.landing_seq,
         copies.first_landing_seq,
-        hash(readable.code, readable.event_at, readable.properties_raw,
-             readable.precise_total_amount_cents_raw) = copies.first_payload_hash
-            as same_as_first
+        readable.payload_hash = copies.first_payload_hash as same_as_first
 
     from readable
     inner join copies using (external_subscription_id, transaction_id)
@@ -114,20 +101,21 @@ later_copies as (
 valued as (
 
     select
-        readable.*,
+        readable.landing_seq,
+        readable.code,
+        readable.field_name,
+        readable.value_text,
         subscriptions.external_subscription_id is not null as known_subscription,
         metrics.billable_metric_code is not null as known_metric,
         metrics.needs_numeric_field,
         metrics.aggregation_type,
-        metrics.field_name,
         -- The plan in force when the event happened: the latest phase started at or before
         -- it, unless that phase had ended.
         case
             when phase_spans.phase_ended_at is null
                 or readable.event_at <= phase_spans.phase_ended_at
                 then phase_spans.plan_code
-        end as plan_code,
-        {{ event_value_text() }} as value_text
+        end as plan_code
 
     from readable
     left join subscriptions using (external_subscription_id)

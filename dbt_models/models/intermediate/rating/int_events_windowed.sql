@@ -5,6 +5,11 @@
 -- int_charge_filter_conditions) and pricing group. An event that several charges of a plan
 -- price appears once for each, as in Lago.
 --
+-- Each row carries only what the models after it read: transaction_id and properties for
+-- custom_agg metrics only (their aggregator may read them; filters and pricing groups read
+-- the properties here), value_text and operation_type for unique_count_agg and custom_agg
+-- metrics only. Writing the text of every event into this table is most of its cost.
+--
 -- A recurring metric's window (int_charge_windows.carries_over) also holds every earlier
 -- event of the subscription's external id, flagged `before_window`: its usage is the state
 -- at the window's end (LAGO_RULES.md §3). Events are never re-keyed to a plan, so the state
@@ -35,12 +40,16 @@ conditions as (
 
 ),
 
-in_window as (
+-- Not materialized: each use below reads it with its own filter on has_filters, which
+-- reaches the windows side of the join; the filtered charges' part is then empty, and free,
+-- when the catalog has no filters, instead of a copy of every event placed in a window.
+in_window as not materialized (
 
     select
         windows.window_id,
         windows.charge_id,
         windows.has_filters,
+        windows.aggregation_type,
         events.landing_seq,
         events.transaction_id,
         events.event_at,
@@ -68,22 +77,29 @@ unfiltered as (
 
 ),
 
+-- the events in the windows of filtered charges: their conditions, then their buckets
+in_filtered_window as (
+
+    select * from in_window where in_window.has_filters
+
+),
+
 condition_results as (
 
     select
-        in_window.window_id,
-        in_window.landing_seq,
+        in_filtered_window.window_id,
+        in_filtered_window.landing_seq,
         conditions.pricing_id,
         conditions.condition_role,
         conditions.condition_id,
         bool_and(coalesce(list_contains(
             conditions.filter_values,
-            json_extract_string(in_window.properties, '$."' || conditions.filter_key || '"')
+            json_extract_string(in_filtered_window.properties,
+                                '$."' || conditions.filter_key || '"')
         ), false)) as holds
 
-    from in_window
-    inner join conditions on in_window.charge_id = conditions.charge_id
-    where in_window.has_filters
+    from in_filtered_window
+    inner join conditions on in_filtered_window.charge_id = conditions.charge_id
     group by all
 
 ),
@@ -104,8 +120,8 @@ buckets as (
 
 filtered as (
 
-    select in_window.*, buckets.pricing_id
-    from in_window
+    select in_filtered_window.*, buckets.pricing_id
+    from in_filtered_window
     inner join buckets using (window_id, landing_seq)
 
 ),
@@ -125,13 +141,19 @@ grouped as (
         bucketed.pricing_id,
         {{ group_key('pricings.pricing_group_keys', 'bucketed.properties') }} as group_key,
         bucketed.landing_seq,
-        bucketed.transaction_id,
+        -- read after this by custom aggregators only: other rows do not carry the text
+        case when bucketed.aggregation_type = 'custom_agg' then bucketed.transaction_id end
+            as transaction_id,
         bucketed.event_at,
         bucketed.value,
-        bucketed.value_text,
-        bucketed.operation_type,
+        -- read after this by unique counts (and custom aggregators) only
+        case when bucketed.aggregation_type in ('unique_count_agg', 'custom_agg')
+            then bucketed.value_text end as value_text,
+        case when bucketed.aggregation_type in ('unique_count_agg', 'custom_agg')
+            then bucketed.operation_type end as operation_type,
         bucketed.precise_total_amount_cents,
-        bucketed.properties,
+        case when bucketed.aggregation_type = 'custom_agg' then bucketed.properties end
+            as properties,
         bucketed.before_window
 
     from bucketed
