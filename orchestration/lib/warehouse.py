@@ -21,10 +21,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         con.close()
 
 
-# The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes
-# and coupons). Bump it whenever that model's columns change: finalized invoices are never
-# rewritten, so a warehouse whose ledger has another shape is refused, not migrated silently.
-LEDGER_FORMAT = 3
+# The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes,
+# coupons and the credit notes they consumed; ledger.issued_credit_notes: frozen credit notes).
+# Bump it whenever those models' columns change: finalized documents are never rewritten, so a
+# warehouse whose ledger has another shape is refused, not migrated silently.
+LEDGER_FORMAT = 4
 
 
 class LedgerFormatError(RuntimeError):

@@ -27,8 +27,8 @@ from .resolve import (
     PlanFamily, apply_overrides, followed_versions, has_overrides, instant_text, version_codes,
 )
 from .schema import (
-    AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon, Customer, Document,
-    Organization, Plan, Subscription, Tax, _to_instant,
+    AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon, CreditNoteRequest, Customer,
+    Document, Organization, Plan, Subscription, Tax, _to_instant,
 )
 
 CURRENCIES_CSV = Path(__file__).resolve().parents[3] / "dbt_models" / "seeds" / "currencies.csv"
@@ -44,11 +44,12 @@ DOCUMENTS: dict[str, tuple[type[Document], str | None, str]] = {
     "subscriptions": (Subscription, "external_id", "subscription"),
     "coupons": (Coupon, "code", "coupon"),
     "applied_coupons": (AppliedCoupon, None, "applied coupon"),
+    "credit_notes": (CreditNoteRequest, None, "credit note request"),
 }
 # Documents of later features: accepted here so that a catalog written for them loads; the
 # features that read them validate them.
 LATER_DOCUMENTS = {
-    "add_ons", "one_off_invoices", "wallets", "credit_notes",
+    "add_ons", "one_off_invoices", "wallets",
 }
 TABULAR_DOCUMENTS = {"customers", "subscriptions"}  # may also come as Parquet or CSV
 
@@ -81,6 +82,20 @@ class Catalog:
     coupons: list[Coupon] = field(default_factory=list)
     # applied_coupons.yaml in file order, each with the coupon's values its overrides leave
     applied_coupons: list["ResolvedAppliedCoupon"] = field(default_factory=list)
+    # credit_notes.yaml in file order, each with its request id
+    credit_note_requests: list["ResolvedCreditNoteRequest"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResolvedCreditNoteRequest:
+    """A credit note requested on an invoice. `request_id` names it for good (the invoice as
+    the request names it, and `at`), so a request issued by one close is never issued again;
+    `position` is its place in credit_notes.yaml, for messages."""
+
+    request_id: str
+    position: int
+    label: str
+    request: "CreditNoteRequest"
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,8 @@ def _label(stem: str, key: str | None, item: Any, index: int) -> str:
     _, _, noun = DOCUMENTS[stem]
     if stem == "applied_coupons":
         return _applied_label(item, index)
+    if stem == "credit_notes":
+        return _credit_note_label(item, index)
     if key and isinstance(item, dict) and item.get(key) not in (None, ""):
         if stem == "plans" and item.get("effective_from") is not None:
             try:
@@ -519,7 +536,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
     issues: list[CatalogIssue] = []
     docs, version, warnings = _read_documents(folder, issues)
     parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings,
-                           indexed=stem == "applied_coupons") for stem in DOCUMENTS}
+                           indexed=stem in ("applied_coupons", "credit_notes"))
+              for stem in DOCUMENTS}
     chk = _Checker(issues)
 
     orgs = parsed["organization"]
@@ -605,6 +623,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
         _check_coupon(chk, coupon, families, metrics)
     applied = _check_applied_coupons(chk, parsed["applied_coupons"], docs.get(
         "applied_coupons", []), coupons, customers, currency_of)
+    requests = _check_credit_note_requests(chk, parsed["credit_notes"], docs.get(
+        "credit_notes", []), customers, subscriptions, metrics)
 
     if issues:
         raise CatalogError(issues, str(folder))
@@ -616,6 +636,7 @@ def validate_catalog(folder: str | Path) -> Catalog:
         subscriptions=[resolved[s.external_id] for s in subscriptions.values()],
         version=version, warnings=warnings, raw=docs, plan_parents=parents,
         coupons=list(coupons.values()), applied_coupons=applied,
+        credit_note_requests=requests,
     )
 
 
@@ -803,4 +824,87 @@ def _check_applied_coupons(chk: _Checker, parsed: list[tuple[int, AppliedCoupon]
             amount_currency=currency, percentage_rate=None if fixed else rate,
             frequency=frequency, frequency_duration=duration if frequency == "recurring" else None,
         ))
+    return resolved
+
+
+# --- credit notes -------------------------------------------------------------------------------
+
+
+def _credit_note_label(item: Any, index: int) -> str:
+    """`credit note request #2 (invoice "ACM-001-002")` or `(customer "acme", invoice of
+    2026-11-01)`: a request has no code of its own."""
+    label = f"credit note request #{index + 1}"
+    if isinstance(item, dict):
+        if item.get("invoice_number") not in (None, ""):
+            label += ' (invoice "{}")'.format(item["invoice_number"])
+        elif item.get("external_customer_id") not in (None, ""):
+            label += ' (customer "{}"'.format(item["external_customer_id"])
+            if item.get("invoice_issuing_date") not in (None, ""):
+                label += ", invoice of {}".format(item["invoice_issuing_date"])
+            label += ")"
+    return label
+
+
+def _check_credit_note_requests(chk: _Checker, parsed: list, raw: list, customers: dict,
+                                subscriptions: dict, metrics: dict
+                                ) -> list[ResolvedCreditNoteRequest]:
+    """What a request must say before any invoice is looked at (Lago's CreditNotes::
+    CreateService and its validators): the invoice, named one way; items naming fees the
+    customer's subscriptions can have; a positive total. What needs the invoice (the fee is on
+    it, the amounts fit what is left to credit or refund) is checked by the close
+    (int_credit_note_checks), which refuses the run naming the same file, request and field."""
+    file = "credit_notes.yaml"
+    resolved, seen = [], {}
+    for position, request in parsed:
+        obj = _credit_note_label(raw[position], position)
+        by_number = request.invoice_number is not None
+        by_date = request.external_customer_id is not None or request.invoice_issuing_date is not None
+        if by_number and by_date:
+            chk.add(file, obj, "invoice_number",
+                    "name the invoice either by invoice_number or by external_customer_id and "
+                    "invoice_issuing_date, not both")
+        elif not by_number:
+            for name in ("external_customer_id", "invoice_issuing_date"):
+                if getattr(request, name) is None:
+                    chk.add(file, obj, name, "is required when invoice_number is not given (the "
+                                             "invoice is the customer's invoice issued that day)")
+        customer = request.external_customer_id
+        if customer is not None and customer not in customers:
+            chk.add(file, obj, "external_customer_id", _unknown("customer", customer, customers))
+        if not request.items:
+            chk.add(file, obj, "items", "is empty: a credit note credits at least one fee")
+        for i, item in enumerate(request.items):
+            where, fee = f"items[{i}].fee", item.fee
+            sub = subscriptions.get(fee.external_subscription_id)
+            if sub is None:
+                chk.add(file, obj, f"{where}.external_subscription_id",
+                        _unknown("subscription", fee.external_subscription_id, subscriptions))
+            elif customer is not None and sub.external_customer_id != customer:
+                chk.add(file, obj, f"{where}.external_subscription_id",
+                        f"subscription {sub.external_id!r} belongs to customer "
+                        f"{sub.external_customer_id!r}, not to {customer!r}")
+            if fee.fee_type == "charge":
+                if fee.billable_metric_code is None:
+                    chk.add(file, obj, f"{where}.billable_metric_code",
+                            "is required for a charge fee")
+                elif fee.billable_metric_code not in metrics:
+                    chk.add(file, obj, f"{where}.billable_metric_code",
+                            _unknown("billable metric", fee.billable_metric_code, metrics))
+            elif fee.billable_metric_code is not None:
+                chk.add(file, obj, f"{where}.billable_metric_code",
+                        "must be left out for a subscription fee")
+        if request.credit_amount_cents + request.refund_amount_cents <= 0:
+            chk.add(file, obj, "credit_amount_cents",
+                    "credit_amount_cents + refund_amount_cents must be positive (Lago refuses "
+                    "a credit note of 0)")
+        ref = (request.invoice_number if by_number else
+               f"{customer}/{request.invoice_issuing_date}")
+        request_id = f"{ref}@{instant_text(request.at)}"
+        if request_id in seen:
+            chk.add(file, obj, "at",
+                    f"{seen[request_id]} already requests a credit note on this invoice at "
+                    f"{instant_text(request.at)}; one request per invoice and instant")
+        seen[request_id] = obj
+        resolved.append(ResolvedCreditNoteRequest(request_id=request_id, position=position,
+                                                  label=obj, request=request))
     return resolved
