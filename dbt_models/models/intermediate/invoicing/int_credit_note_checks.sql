@@ -87,6 +87,8 @@ earlier_items as (
     left join items as earlier
         on earlier.fee_id = items.fee_id
         and (earlier.created_at, earlier.credit_note_id) < (items.created_at, items.credit_note_id)
+        -- an earlier item larger than the fee on its own is refused itself: not counted twice
+        and earlier.amount_cents <= earlier.fee_amount_cents
     group by items.credit_note_id, items.item_index, items.fee_amount_cents
 
 ),

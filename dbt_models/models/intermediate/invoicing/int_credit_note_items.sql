@@ -120,14 +120,10 @@ items as (
 
 ),
 
-final as (
+shares as (
 
     select
-        items.credit_note_id,
-        items.item_index,
-        items.created_at,
-        items.reason,
-        items.fee_id,
+        items.*,
         fees.invoice_id,
         fees.fee_type,
         fees.external_subscription_id,
@@ -135,18 +131,38 @@ final as (
         fees.amount_cents as fee_amount_cents,
         fees.precise_coupons_amount_cents as fee_precise_coupons_amount_cents,
         fees.taxes_rate,
-        items.unused_days,
-        items.precise_amount_cents,
-        cast(round(items.precise_amount_cents, 0) as bigint) as amount_cents,
         cast(case when fees.amount_cents = 0 then 0 else
             {{ divide('fees.precise_coupons_amount_cents * items.precise_amount_cents',
-                      'fees.amount_cents') }} end as decimal(38, 5))
-            as precise_coupons_amount_cents,
-        cast((items.precise_amount_cents - precise_coupons_amount_cents) * fees.taxes_rate / 100
-             as decimal(38, 5)) as precise_taxes_amount_cents
+                      'fees.amount_cents') }} end as decimal(38, 5)) as coupon_share
 
     from items
     inner join fees using (fee_id)
+
+),
+
+final as (
+
+    select
+        credit_note_id,
+        item_index,
+        created_at,
+        reason,
+        fee_id,
+        invoice_id,
+        fee_type,
+        external_subscription_id,
+        billable_metric_code,
+        fee_amount_cents,
+        fee_precise_coupons_amount_cents,
+        taxes_rate,
+        unused_days,
+        precise_amount_cents,
+        cast(round(precise_amount_cents, 0) as bigint) as amount_cents,
+        coupon_share as precise_coupons_amount_cents,
+        cast((precise_amount_cents - coupon_share) * taxes_rate / 100 as decimal(38, 5))
+            as precise_taxes_amount_cents
+
+    from shares
 
 )
 
