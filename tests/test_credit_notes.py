@@ -402,7 +402,7 @@ def test_requests_the_invoice_cannot_take_refuse_the_close_before_anything_is_fi
     assert not result.success
     text = result.output
     label = 'credit_notes.yaml: credit note request #{} (customer "{}", invoice of {}): '
-    assert "credit_notes.yaml refused: 6 problem(s)" in text
+    assert "credit_notes.yaml refused: 6 problem(s)" in text, text
     assert label.format(3, "lago", "2026-10-01") + "items[0].fee: no charge fee of " \
         "subscription lago_2 on billable metric units is on the invoice" in text
     assert label.format(4, "lago", "2026-10-01") + "items[0].amount_cents: 20000 is more than " \

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from conftest import base_catalog, run_close, write_catalog
+from orchestration.lib.warehouse import LEDGER_FORMAT
 
 pytestmark = pytest.mark.xdist_group("ledger_format")
 
@@ -14,7 +15,7 @@ def test_a_ledger_in_another_format_is_refused(tmp_path):
     write_catalog(tmp_path / "catalog", base_catalog())
     first = run_close(tmp_path, "2026-11-01T00:00:00Z", documents=False)
     assert first.success
-    assert first.scalar("select max(version) from ledger.format") == 3
+    assert first.scalar("select max(version) from ledger.format") == LEDGER_FORMAT
     with duckdb.connect(str(first.warehouse)) as con:
         before = con.execute("select count(*) from ledger.finalized_invoices").fetchone()[0]
         con.execute("update ledger.format set version = 2")
