@@ -280,10 +280,12 @@ def test_the_pdf_shows_items_coupon_and_tax_shares_and_the_refund(at_once):
     assert "Total credited €117.67" in text
     assert "Refunded €117.67" in text
     assert "Credited to the customer's balance" not in text
+    assert "credits invoice TST-001-001, which stays as issued." in " ".join(text.split())
     text = pdf_text(at_once.documents / "credit_notes" / "TST-003-001-CN001.pdf")
     assert "Credited to the customer's balance €165.00" in text
     assert "Refunded €55.00" in text
     assert "Product unsatisfactory" in text
+    assert "the credit is applied to the customer's next invoices" in " ".join(text.split())
 
 
 # --- refusals -----------------------------------------------------------------------------------

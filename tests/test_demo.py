@@ -153,7 +153,31 @@ def test_summary_lists_what_the_demo_shows(demo):
     assert ("coupons applied: growth_launch on 3 invoice(s) of 1 customer(s), "
             "welcome_50 on 1 invoice(s) of 1 customer(s)") in stdout
     assert "invoice PDFs          102" in stdout
-    assert "credit-note PDFs        1" in stdout
+    # Ember's termination and the credit note requested for Iris (data/catalog/credit_notes.yaml)
+    assert "credit-note PDFs        2" in stdout
+    # 212.47 (Ember, consumed by its termination invoice) + 48.00 (Iris, by its Nov 1 invoice)
+    # credited and consumed; 12.00 refunded to Iris
+    assert ("    EUR                      2        260.47        260.47          0.00"
+            "         12.00   (1 requested)") in stdout
+
+
+def test_the_requested_credit_note_in_the_demo(demo):
+    _, _, con = demo
+    # 50.00 of Iris's October fee credited back with 20 % VAT: 60.00, 48.00 to its balance
+    # (consumed by its invoice of Nov 1) and 12.00 refunded
+    note = con.execute("""
+        select reason, sub_total_excluding_taxes_amount_cents, taxes_amount_cents,
+            credit_amount_cents, refund_amount_cents, balance_amount_cents
+        from main.credit_notes where external_customer_id = 'cus_iris'""").fetchall()
+    assert note == [("product_unsatisfactory", 5000, 1000, 4800, 1200, 0)]
+    consumed = con.execute("""
+        select i.issuing_date::varchar, i.sub_total_including_taxes_amount_cents,
+            i.credit_notes_amount_cents, i.total_amount_cents
+        from main.invoices i where i.external_customer_id = 'cus_iris'
+            and i.credit_notes_amount_cents > 0""").fetchall()
+    assert [(day, due - credit, credit) for day, due, credit, _ in consumed] == [
+        (day, total, 4800) for day, _, _, total in consumed]
+    assert [row[0] for row in consumed] == ["2026-11-01"]
 
 
 def test_coupons_in_the_demo(demo):
