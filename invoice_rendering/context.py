@@ -97,6 +97,7 @@ class CreditNoteItem:
     amount_cents: int
     taxes_rate: Decimal
     note: str | None = None     # why this amount, e.g. "21 unused days"
+    coupons_amount_cents: int = 0   # the item's share of the fee's coupons, rounded
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,9 @@ def credit_note_problems(case: dict, con) -> list[str]:
                 problems.append(f"credit note on {want.get('invoice_ref')}: {field} "
                                 f"{mine[0][field]} != {want[field]}")
         for item in want.get("items") or []:
-            if "precise_amount_cents" in item and float(mine[0]["item_precise_amount_cents"]) \
+            if "precise_amount_cents" in item and float(mine[0]["items_precise_amount_cents"]) \
                     != pytest.approx(float(item["precise_amount_cents"]), abs=1e-5):
-                problems.append(f"credit note item {mine[0]['item_precise_amount_cents']} != "
+                problems.append(f"credit note item {mine[0]['items_precise_amount_cents']} != "
                                 f"{item['precise_amount_cents']}")
         if want.get("reason") and mine[0]["reason"] != want["reason"]:
             problems.append(f"credit note reason {mine[0]['reason']} != {want['reason']}")

@@ -31,6 +31,7 @@ DBT = Path(sys.executable).parent / "dbt"
 UNIT_TEST_FILES = [
     PROJECT_ROOT / "dbt_models/models/intermediate/metering/_metering__unit_tests.yml",
     PROJECT_ROOT / "dbt_models/models/intermediate/rating/_rating__unit_tests.yml",
+    PROJECT_ROOT / "dbt_models/models/intermediate/invoicing/_invoicing__unit_tests.yml",
 ]
 
 # One metric per aggregation type (custom_agg apart: its unit test mocks the metric list).

@@ -81,8 +81,8 @@ def test_demo_invoices_and_totals(demo):
                       sum(taxes_amount_cents), sum(total_amount_cents)
                   from main.invoices group by currency""").fetchall()}
     # (Kite's three invoices, checked below, add 345,000 of fees, 53,000 of taxes to EUR;
-    # the demo wallets, checked below, pay 18,689 EUR and 149,775 USD)
-    assert totals == {"EUR": (4811635, 17191, 925349, 5701104), "USD": (537712, 0, 0, 387937)}
+    # the demo wallets and the credit notes consumed, checked below, come off the totals)
+    assert totals == {"EUR": (4811635, 17191, 925349, 5675057), "USD": (537712, 0, 0, 387937)}
 
 
 def test_every_event_is_accounted_for(demo):
@@ -161,7 +161,31 @@ def test_summary_lists_what_the_demo_shows(demo):
     assert "prepaid credits paid 4 invoice(s) of 2 customer(s)" in stdout
     assert "    EUR          1        210.00        186.89            0.00         23.11" in stdout
     assert "    USD          1      2,000.00      1,497.75            0.00        502.25" in stdout
-    assert "credit-note PDFs        1" in stdout
+    # Ember's termination and the credit note requested for Iris (data/catalog/credit_notes.yaml)
+    assert "credit-note PDFs        2" in stdout
+    # 212.47 (Ember, consumed by its termination invoice) + 48.00 (Iris, by its Nov 1 invoice)
+    # credited and consumed; 12.00 refunded to Iris
+    assert ("    EUR                      2        260.47        260.47          0.00"
+            "         12.00   (1 requested)") in stdout
+
+
+def test_the_requested_credit_note_in_the_demo(demo):
+    _, _, con = demo
+    # 50.00 of Iris's October fee credited back with 20 % VAT: 60.00, 48.00 to its balance
+    # (consumed by its invoice of Nov 1) and 12.00 refunded
+    note = con.execute("""
+        select reason, sub_total_excluding_taxes_amount_cents, taxes_amount_cents,
+            credit_amount_cents, refund_amount_cents, balance_amount_cents
+        from main.credit_notes where external_customer_id = 'cus_iris'""").fetchall()
+    assert note == [("product_unsatisfactory", 5000, 1000, 4800, 1200, 0)]
+    consumed = con.execute("""
+        select i.issuing_date::varchar, i.sub_total_including_taxes_amount_cents,
+            i.credit_notes_amount_cents, i.total_amount_cents
+        from main.invoices i where i.external_customer_id = 'cus_iris'
+            and i.credit_notes_amount_cents > 0""").fetchall()
+    assert [(day, due - credit, credit) for day, due, credit, _ in consumed] == [
+        (day, total, 4800) for day, _, _, total in consumed]
+    assert [row[0] for row in consumed] == ["2026-11-01"]
 
 
 def test_coupons_in_the_demo(demo):

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from conftest import base_catalog, run_close, write_catalog
+from orchestration.lib.warehouse import LEDGER_FORMAT
 
 pytestmark = pytest.mark.xdist_group("ledger_format")
 

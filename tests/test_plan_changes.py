@@ -102,7 +102,9 @@ def test_upgrade_to_yearly_keeps_the_anniversary(closed):
     # is 275 of them: round(275 x 12000 / 366) = 9016
     assert fees(closed, "anniv_up", "2023-09-28") == [
         (at("2023-09-28T05:00:00Z"), "y12000", 9016)]
-    (note,) = closed.rows("select * from credit_notes where external_customer_id = 'anniv_up'")
+    (note,) = closed.rows("select n.total_amount_cents, i.unused_days from credit_notes n "
+                          "join credit_note_items i using (credit_note_id) "
+                          "where n.external_customer_id = 'anniv_up'")
     assert note["unused_days"] == 1 and note["total_amount_cents"] == 32   # 1000 / 31
 
 

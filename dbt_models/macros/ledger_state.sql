@@ -148,3 +148,75 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  finalized_invoice_fees(): one row per fee of a finalized invoice, with its invoice's number,
+    customer, currency, time zone, billing_at, issuing_date and total: what a credit note
+    credits (int_creditable_fees).
+  finalized_credit_note_credits(): one row per credit note amount a finalized invoice consumed:
+    invoice_id, billing_at, credit_note_id, amount_cents. A credit note's balance left is its
+    credit less these (int_credit_note_applications).
+#}
+{% macro finalized_invoice_fees() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as invoice_id,
+            cast(null as varchar) as invoice_number,
+            cast(null as varchar) as external_customer_id,
+            cast(null as varchar) as currency,
+            cast(null as varchar) as timezone,
+            cast(null as timestamptz) as billing_at,
+            cast(null as date) as issuing_date,
+            cast(null as bigint) as invoice_total_amount_cents,
+            cast(null as varchar) as fee_id,
+            cast(null as varchar) as fee_key,
+            cast(null as varchar) as fee_type,
+            cast(null as varchar) as external_subscription_id,
+            cast(null as varchar) as billable_metric_code,
+            cast(null as bigint) as amount_cents,
+            cast(null as decimal(38, 5)) as precise_coupons_amount_cents,
+            cast(null as decimal(38, 12)) as taxes_rate
+        where false
+    {%- else -%}
+        select
+            invoice_id,
+            number as invoice_number,
+            external_customer_id,
+            currency,
+            timezone,
+            billing_at,
+            issuing_date,
+            total_amount_cents as invoice_total_amount_cents,
+            fee.fee_id,
+            fee.fee_key,
+            fee.fee_type,
+            fee.external_subscription_id,
+            fee.billable_metric_code,
+            fee.amount_cents,
+            cast(fee.precise_coupons_amount_cents as decimal(38, 5)) as precise_coupons_amount_cents,
+            cast(fee.taxes_rate as decimal(38, 12)) as taxes_rate
+        from (
+            select *, unnest(fees, recursive := false) as fee
+            from {{ ledger }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro finalized_credit_note_credits() -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as invoice_id,
+            cast(null as timestamptz) as billing_at,
+            cast(null as varchar) as credit_note_id,
+            cast(null as bigint) as amount_cents
+        where false
+    {%- else -%}
+        select invoice_id, billing_at, credit.credit_note_id, credit.amount_cents
+        from (
+            select invoice_id, billing_at, unnest(applied_credit_notes) as credit
+            from {{ ledger }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -115,7 +115,6 @@ select
     credit_notes.credit_note_id, credit_notes.number, credit_notes.invoice_number,
     credit_notes.reason, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
     coalesce(customers.document_locale, 'en') as locale, credit_notes.issuing_date,
-    credit_notes.fee_id, credit_notes.unused_days, credit_notes.item_amount_cents,
     credit_notes.coupons_adjustment_amount_cents,
     credit_notes.sub_total_excluding_taxes_amount_cents, credit_notes.taxes_amount_cents,
     credit_notes.total_amount_cents, credit_notes.credit_amount_cents,
@@ -126,6 +125,14 @@ inner join reference.currencies as currencies using (currency)
 left join staging.stg_catalog__customers as customers using (external_customer_id)
 where credit_notes.credit_note_id in (select unnest(?))
 order by credit_notes.credit_note_id
+"""
+
+_CREDIT_NOTE_ITEMS_SQL = """
+select credit_note_id, item_index, fee_id, unused_days, amount_cents,
+    cast(round(precise_coupons_amount_cents, 0) as bigint) as coupons_amount_cents
+from main.credit_note_items
+where credit_note_id in (select unnest(?))
+order by credit_note_id, item_index
 """
 
 _ORGANIZATION_SQL = """
@@ -230,17 +237,19 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
     return documents
 
 
-def _credit_note_item(row: dict, fee: dict | None) -> CreditNoteItem:
-    """The credited fee, described as its invoice line describes it, with the credited amount."""
+def _credit_note_item(row: dict, fee: dict | None, subunit_to_unit: int) -> CreditNoteItem:
+    """The credited fee, described as its invoice line describes it, with the credited amount
+    and its share of the fee's coupons."""
     if fee is None:  # not expected: the credited fee is on a finalized invoice
         description, detail, rate = "Credited fee", row["fee_id"], Decimal(0)
     else:
-        line = _fee_line(fee, row["subunit_to_unit"])
+        line = _fee_line(fee, subunit_to_unit)
         description, detail, rate = line.description, line.detail, line.taxes_rate
     days = row["unused_days"]
     note = None if days is None else f"{days} unused day{'' if days == 1 else 's'}"
     return CreditNoteItem(description=description, detail=detail,
-                          amount_cents=int(row["item_amount_cents"]), taxes_rate=rate, note=note)
+                          amount_cents=int(row["amount_cents"]), taxes_rate=rate, note=note,
+                          coupons_amount_cents=int(row["coupons_amount_cents"]))
 
 
 def load_credit_notes(con: duckdb.DuckDBPyConnection, credit_note_ids: list[str]) -> list[
@@ -249,11 +258,16 @@ def load_credit_notes(con: duckdb.DuckDBPyConnection, credit_note_ids: list[str]
         return []
     issuer = _issuer(con)
     notes = _rows(con, _CREDIT_NOTES_SQL, [credit_note_ids])
+    note_items: dict[str, list[dict]] = {}
+    for item in _rows(con, _CREDIT_NOTE_ITEMS_SQL, [credit_note_ids]):
+        note_items.setdefault(item["credit_note_id"], []).append(item)
     fees = {row["fee_id"]: row for row in _rows(
-        con, _FEES_SQL.format(key="fee_id"), [sorted({n["fee_id"] for n in notes})])}
+        con, _FEES_SQL.format(key="fee_id"),
+        [sorted({i["fee_id"] for items in note_items.values() for i in items})])}
     documents = []
     for row in notes:
-        items = (_credit_note_item(row, fees.get(row["fee_id"])),)
+        items = tuple(_credit_note_item(item, fees.get(item["fee_id"]), row["subunit_to_unit"])
+                      for item in note_items.get(row["credit_note_id"], []))
         documents.append((row["credit_note_id"], CreditNoteDocument(
             number=row["number"] or row["credit_note_id"], invoice_number=row["invoice_number"],
             reason=row["reason"], currency=row["currency"],

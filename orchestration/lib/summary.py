@@ -149,17 +149,29 @@ def _one_off_and_commitment_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _credit_note_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Credit notes per currency: what was credited to balances and what invoices consumed of
+    it, what was refunded; and the requests of credit_notes.yaml not issued yet."""
     rows = con.execute("""
-        select notes.currency, count(distinct credit_note_id), sum(total_amount_cents),
-            any_value(subunit_to_unit), any_value(exponent)
+        select notes.currency, count(*), count(*) filter (where origin = 'request'),
+            sum(credit_amount_cents), sum(consumed_amount_cents), sum(balance_amount_cents),
+            sum(refund_amount_cents), any_value(subunit_to_unit), any_value(exponent)
         from main.credit_notes as notes
         inner join reference.currencies using (currency)
         group by notes.currency order by notes.currency""").fetchall()
     if not rows:
         return ["", "  credit notes            0"]
-    lines = ["", "  credit notes            count         total"]
-    for currency, count, total, subunit, exponent in rows:
-        lines.append(f"    {currency:<20} {count:>5} {_money(total, subunit, exponent):>13}")
+    lines = ["", "  credit notes            count      credited      consumed       balance"
+                 "      refunded"]
+    for currency, count, requested, credit, consumed, balance, refund, subunit, exponent in rows:
+        money = [_money(v, subunit, exponent) for v in (credit, consumed, balance, refund)]
+        lines.append(f"    {currency:<20} {count:>5} " + " ".join(f"{m:>13}" for m in money)
+                     + f"   ({requested} requested)")
+    waiting = con.execute("""
+        select status, count(*) from main.credit_note_requests
+        where status <> 'issued' group by status order by status""").fetchall()
+    if waiting:
+        lines.append("    requests not issued yet: " + ", ".join(
+            f"{count} {status}" for status, count in waiting))
     return lines
 
 

@@ -21,12 +21,14 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         con.close()
 
 
-# The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes
-# and coupons). Bump it whenever that model's columns change: finalized invoices are never
-# rewritten, so a warehouse whose ledger has another shape is refused, not migrated silently.
-LEDGER_FORMAT = 6  # 4: fees carry their period part and add-on code (commitments, one-offs);
+# The shape of the ledger (ledger.finalized_invoices: frozen invoices with their fees, taxes,
+# coupons and the credit notes they consumed; ledger.issued_credit_notes: frozen credit notes).
+# Bump it whenever those models' columns change: finalized documents are never rewritten, so a
+# warehouse whose ledger has another shape is refused, not migrated silently.
+LEDGER_FORMAT = 7  # 4: fees carry their period part and add-on code (commitments, one-offs);
                    # 5: invoices carry the prepaid credits they consumed (wallets);
-                   # 6: invoices carry the last landing_seq landed when frozen (late usage)
+                   # 6: invoices carry the last landing_seq landed when frozen (late usage);
+                   # 7: invoices carry the credit notes they consumed; issued_credit_notes
 
 
 class LedgerFormatError(RuntimeError):

@@ -2,6 +2,8 @@
 --   fees_amount_cents = sum of its fees' amount_cents
 --   coupons_amount_cents = sum of its coupon credits (invoice_coupons), and its fees' shares
 --     of them (precise_coupons_amount_cents) add up to it within a unit
+--   credit_notes_amount_cents = sum of the credit note amounts it consumed
+--     (credit_note_applications)
 --   total = fees - coupons + taxes - credit notes - prepaid credits
 -- Returns the invoices that do not.
 {{ config(meta={'dagster': {'ref': {'name': 'invoices'}}}) }}
@@ -26,6 +28,14 @@ coupon_sums as (
     from {{ ref('invoice_coupons') }}
     group by invoice_id
 
+),
+
+credit_note_sums as (
+
+    select invoice_id, sum(amount_cents) as credit_notes_sum
+    from {{ ref('credit_note_applications') }}
+    group by invoice_id
+
 )
 
 select
@@ -40,7 +50,9 @@ select
 from {{ ref('invoices') }} as invoices
 left join fee_sums using (invoice_id)
 left join coupon_sums using (invoice_id)
-where invoices.fees_amount_cents <> coalesce(fee_sums.fees_sum, 0)
+left join credit_note_sums using (invoice_id)
+where invoices.credit_notes_amount_cents <> coalesce(credit_note_sums.credit_notes_sum, 0)
+    or invoices.fees_amount_cents <> coalesce(fee_sums.fees_sum, 0)
     or invoices.coupons_amount_cents <> coalesce(coupon_sums.coupons_sum, 0)
     or abs(invoices.coupons_amount_cents - coalesce(fee_sums.precise_coupons_sum, 0)) >= 1
     or invoices.coupons_amount_cents > invoices.fees_amount_cents

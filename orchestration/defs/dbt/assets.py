@@ -6,9 +6,11 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.defs.dbt.project import billing_project
 from orchestration.lib.partitions import CLOSE_DAYS, ONE_RUN
+from orchestration.lib.catalog.errors import catalog_refusal
 from orchestration.lib.settings import BillingSettings, format_instant
 
 
@@ -76,4 +78,11 @@ def billing_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         # tests/test_dbt_unit_tests.py run them; a close only runs the data tests
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
                              target_path=dbt_target_path(settings))
-    yield from invocation.stream()
+    try:
+        yield from invocation.stream()
+    except DagsterDbtCliRuntimeError as error:
+        refusal = catalog_refusal(str(error))
+        if refusal is None:
+            raise
+        raise dg.Failure(description=refusal) from error
+

@@ -1,6 +1,7 @@
 """Errors that name the file, the object and the field, and say what was expected."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -30,3 +31,15 @@ class CatalogError(Exception):
         if len(issues) > 50:
             lines.append(f"  … and {len(issues) - 50} more")
         super().__init__("\n".join(lines))
+
+
+# A model that refuses part of the catalog once it can see the invoices (a credit note request,
+# int_credit_note_checks) fails with "<file> refused: …" and one "  - <file>: <object>: <field>:
+# <message>" line per problem, worded as CatalogIssue words them.
+_REFUSAL = re.compile(r"(\S+\.yaml refused: [^\n]*(?:\n\s+- \S+\.yaml: [^\n]*)*)")
+
+
+def catalog_refusal(text: str) -> str | None:
+    """The refusal a dbt model raised, found in dbt's error output, or None."""
+    found = _REFUSAL.search(text)
+    return found.group(1) if found else None

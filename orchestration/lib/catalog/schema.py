@@ -531,3 +531,40 @@ class Wallet(Document):
     transactions: list[WalletTransaction] = Field(default_factory=list)
     # Lago's automatic top-ups; not built: refused when given (validate.py)
     recurring_transaction_rules: list[Any] | None = None
+
+
+# --- credit notes (Lago's credit note object, requested on a finalized invoice) -----------------
+
+
+class CreditNoteFee(Document):
+    """The fee an item credits, named by what the invoice line shows (Lago names it by fee id)."""
+
+    fee_type: Literal["subscription", "charge"]
+    external_subscription_id: str
+    billable_metric_code: str | None = None
+
+
+class CreditNoteItem(Document):
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({"lago_id", "fee_id", "lago_fee_id"})
+
+    fee: CreditNoteFee
+    amount_cents: Cents
+
+
+class CreditNoteRequest(Document):
+    # offset_amount_cents (Lago's newer "offset against the invoice's own due amount") has no
+    # meaning here: we do not track payments, every finalized invoice counts as paid.
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset({
+        "id", "lago_id", "lago_invoice_id", "metadata", "credit_status", "refund_status"})
+
+    invoice_number: str | None = None
+    external_customer_id: str | None = None
+    invoice_issuing_date: dt.date | None = None
+    # when the credit note is issued: the invoice must be finalized by then
+    at: Instant
+    reason: Literal["duplicated_charge", "product_unsatisfactory", "order_change",
+                    "order_cancellation", "fraudulent_charge", "other"] = "other"
+    description: str | None = None
+    credit_amount_cents: Cents = 0
+    refund_amount_cents: Cents = 0
+    items: list[CreditNoteItem]

@@ -22,7 +22,7 @@ CATALOG_TABLES = (
     "plan_usage_thresholds", "charges", "charge_pricings", "charge_filter_values", "charge_tiers",
     "customers", "subscriptions", "plan_changes", "applied_taxes", "coupons", "coupon_targets",
     "applied_coupons", "add_ons", "one_off_invoices", "one_off_fees", "wallets",
-    "wallet_targets", "wallet_movements",
+    "wallet_targets", "wallet_movements", "credit_note_requests", "credit_note_request_items",
 )
 
 DEC = pa.decimal128(38, 12)
@@ -295,6 +295,27 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
     add("wallet_movements", [
         ("wallet_id", STR), ("request_position", INT), ("transaction_status", STR),
         ("requested_at", TS), ("credits", DEC)], movements)
+
+    # Credit notes requested on finalized invoices, and the fees their items credit.
+    requests, request_items = [], []
+    for r in catalog.credit_note_requests:
+        q = r.request
+        requests.append((
+            r.request_id, r.position, r.label, q.invoice_number, q.external_customer_id,
+            q.invoice_issuing_date, q.at, q.reason, q.description, q.credit_amount_cents,
+            q.refund_amount_cents))
+        request_items += [(
+            r.request_id, i, item.fee.fee_type, item.fee.external_subscription_id,
+            item.fee.billable_metric_code, item.amount_cents) for i, item in enumerate(q.items)]
+    add("credit_note_requests", [
+        ("request_id", STR), ("position", INT), ("label", STR), ("invoice_number", STR),
+        ("external_customer_id", STR), ("invoice_issuing_date", pa.date32()), ("at", TS),
+        ("reason", STR), ("description", STR), ("credit_amount_cents", INT),
+        ("refund_amount_cents", INT)], requests)
+    add("credit_note_request_items", [
+        ("request_id", STR), ("item_index", INT), ("fee_type", STR),
+        ("external_subscription_id", STR), ("billable_metric_code", STR), ("amount_cents", INT)],
+        request_items)
 
     return {name: pa.Table.from_pylist(
         [dict(zip([c for c, _ in cols], row)) for row in rows],

@@ -28,8 +28,8 @@ from .resolve import (
 )
 from .schema import (
     WALLET_FEE_TYPES, AddOn, AppliedCoupon, BillableMetric, Charge, ChargeProperties, Coupon,
-    Customer, Document, OneOffInvoice, Organization, Plan, Subscription, Tax, Wallet,
-    _to_instant,
+    CreditNoteRequest, Customer, Document, OneOffInvoice, Organization, Plan, Subscription,
+    Tax, Wallet, _to_instant,
 )
 
 CURRENCIES_CSV = Path(__file__).resolve().parents[3] / "dbt_models" / "seeds" / "currencies.csv"
@@ -48,12 +48,11 @@ DOCUMENTS: dict[str, tuple[type[Document], str | None, str]] = {
     "add_ons": (AddOn, "code", "add-on"),
     "one_off_invoices": (OneOffInvoice, None, "one-off invoice"),
     "wallets": (Wallet, None, "wallet"),
+    "credit_notes": (CreditNoteRequest, None, "credit note request"),
 }
 # Documents of later features: accepted here so that a catalog written for them loads; the
-# features that read them validate them.
-LATER_DOCUMENTS = {
-    "credit_notes",
-}
+# features that read them validate them. (Every document of the contract is read now.)
+LATER_DOCUMENTS: set[str] = set()
 TABULAR_DOCUMENTS = {"customers", "subscriptions"}  # may also come as Parquet or CSV
 
 
@@ -90,6 +89,20 @@ class Catalog:
     one_off_invoices: list["ResolvedOneOffInvoice"] = field(default_factory=list)
     # wallets.yaml in file order, as (position in the file, wallet)
     wallets: list[tuple[int, Wallet]] = field(default_factory=list)
+    # credit_notes.yaml in file order, each with its request id
+    credit_note_requests: list["ResolvedCreditNoteRequest"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResolvedCreditNoteRequest:
+    """A credit note requested on an invoice. `request_id` names it for good (the invoice as
+    the request names it, and `at`), so a request issued by one close is never issued again;
+    `position` is its place in credit_notes.yaml, for messages."""
+
+    request_id: str
+    position: int
+    label: str
+    request: "CreditNoteRequest"
 
 
 @dataclass(frozen=True)
@@ -255,6 +268,8 @@ def _label(stem: str, key: str | None, item: Any, index: int) -> str:
         return _one_off_label(item, index)
     if stem == "wallets":
         return _wallet_label(item, index)
+    if stem == "credit_notes":
+        return _credit_note_label(item, index)
     if key and isinstance(item, dict) and item.get(key) not in (None, ""):
         if stem == "plans" and item.get("effective_from") is not None:
             try:
@@ -549,7 +564,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
     issues: list[CatalogIssue] = []
     docs, version, warnings = _read_documents(folder, issues)
     parsed = {stem: _parse(stem, docs.get(stem, []), issues, warnings,
-                           indexed=stem in ("applied_coupons", "one_off_invoices", "wallets"))
+                           indexed=stem in ("applied_coupons", "one_off_invoices", "wallets",
+                                            "credit_notes"))
               for stem in DOCUMENTS}
     chk = _Checker(issues)
 
@@ -645,6 +661,8 @@ def validate_catalog(folder: str | Path) -> Catalog:
         "one_off_invoices", []), add_ons, customers, currency_of, taxes)
     wallets = _check_wallets(chk, parsed["wallets"], docs.get("wallets", []), customers,
                              currency_of, metrics)
+    requests = _check_credit_note_requests(chk, parsed["credit_notes"], docs.get(
+        "credit_notes", []), customers, subscriptions, metrics)
 
     if issues:
         raise CatalogError(issues, str(folder))
@@ -657,6 +675,7 @@ def validate_catalog(folder: str | Path) -> Catalog:
         version=version, warnings=warnings, raw=docs, plan_parents=parents,
         coupons=list(coupons.values()), applied_coupons=applied,
         add_ons=list(add_ons.values()), one_off_invoices=one_offs, wallets=wallets,
+        credit_note_requests=requests,
     )
 
 
@@ -1013,3 +1032,86 @@ def _check_wallets(chk: _Checker, parsed: list[tuple[int, Wallet]], raw: list, c
                         f"{credited} credited to the wallet by then")
             credited -= top_up.voided_credits or 0
     return parsed
+
+
+# --- credit notes -------------------------------------------------------------------------------
+
+
+def _credit_note_label(item: Any, index: int) -> str:
+    """`credit note request #2 (invoice "ACM-001-002")` or `(customer "acme", invoice of
+    2026-11-01)`: a request has no code of its own."""
+    label = f"credit note request #{index + 1}"
+    if isinstance(item, dict):
+        if item.get("invoice_number") not in (None, ""):
+            label += ' (invoice "{}")'.format(item["invoice_number"])
+        elif item.get("external_customer_id") not in (None, ""):
+            label += ' (customer "{}"'.format(item["external_customer_id"])
+            if item.get("invoice_issuing_date") not in (None, ""):
+                label += ", invoice of {}".format(item["invoice_issuing_date"])
+            label += ")"
+    return label
+
+
+def _check_credit_note_requests(chk: _Checker, parsed: list, raw: list, customers: dict,
+                                subscriptions: dict, metrics: dict
+                                ) -> list[ResolvedCreditNoteRequest]:
+    """What a request must say before any invoice is looked at (Lago's CreditNotes::
+    CreateService and its validators): the invoice, named one way; items naming fees the
+    customer's subscriptions can have; a positive total. What needs the invoice (the fee is on
+    it, the amounts fit what is left to credit or refund) is checked by the close
+    (int_credit_note_checks), which refuses the run naming the same file, request and field."""
+    file = "credit_notes.yaml"
+    resolved, seen = [], {}
+    for position, request in parsed:
+        obj = _credit_note_label(raw[position], position)
+        by_number = request.invoice_number is not None
+        by_date = request.external_customer_id is not None or request.invoice_issuing_date is not None
+        if by_number and by_date:
+            chk.add(file, obj, "invoice_number",
+                    "name the invoice either by invoice_number or by external_customer_id and "
+                    "invoice_issuing_date, not both")
+        elif not by_number:
+            for name in ("external_customer_id", "invoice_issuing_date"):
+                if getattr(request, name) is None:
+                    chk.add(file, obj, name, "is required when invoice_number is not given (the "
+                                             "invoice is the customer's invoice issued that day)")
+        customer = request.external_customer_id
+        if customer is not None and customer not in customers:
+            chk.add(file, obj, "external_customer_id", _unknown("customer", customer, customers))
+        if not request.items:
+            chk.add(file, obj, "items", "is empty: a credit note credits at least one fee")
+        for i, item in enumerate(request.items):
+            where, fee = f"items[{i}].fee", item.fee
+            sub = subscriptions.get(fee.external_subscription_id)
+            if sub is None:
+                chk.add(file, obj, f"{where}.external_subscription_id",
+                        _unknown("subscription", fee.external_subscription_id, subscriptions))
+            elif customer is not None and sub.external_customer_id != customer:
+                chk.add(file, obj, f"{where}.external_subscription_id",
+                        f"subscription {sub.external_id!r} belongs to customer "
+                        f"{sub.external_customer_id!r}, not to {customer!r}")
+            if fee.fee_type == "charge":
+                if fee.billable_metric_code is None:
+                    chk.add(file, obj, f"{where}.billable_metric_code",
+                            "is required for a charge fee")
+                elif fee.billable_metric_code not in metrics:
+                    chk.add(file, obj, f"{where}.billable_metric_code",
+                            _unknown("billable metric", fee.billable_metric_code, metrics))
+            elif fee.billable_metric_code is not None:
+                chk.add(file, obj, f"{where}.billable_metric_code",
+                        "must be left out for a subscription fee")
+        if request.credit_amount_cents + request.refund_amount_cents <= 0:
+            chk.add(file, obj, "credit_amount_cents",
+                    "credit_amount_cents + refund_amount_cents must be positive (Lago refuses "
+                    "a credit note of 0)")
+        ref = (request.invoice_number if by_number else
+               f"{customer}/{request.invoice_issuing_date}")
+        request_id = f"{ref}@{instant_text(request.at)}"
+        if request_id in seen:
+            chk.add(file, obj, "at",
+                    f"{seen[request_id]} already requests a credit note on this invoice at "
+                    f"{instant_text(request.at)}; one request per invoice and instant")
+        seen[request_id] = obj
+        resolved.append(ResolvedCreditNoteRequest(request_id=request_id, position=position,
+                                                  label=obj, request=request))
+    return resolved

@@ -12,62 +12,26 @@ invoices as (
 
 ),
 
-fees as (
+subtotals as (
 
-    select * from {{ ref('int_fees') }}
-
-),
-
-fee_taxes as (
-
-    select * from {{ ref('int_fee_taxes') }}
+    -- fees, coupons and taxes (LAGO_RULES.md §9 steps 1-6)
+    select * from {{ ref('int_invoice_subtotals') }}
 
 ),
 
-coupon_credits as (
+credit_note_credits as (
 
-    select * from {{ ref('int_invoice_coupons') }}
+    -- credit notes, after taxes (§12): what each invoice consumes of the customer's credit
+    -- notes (int_credit_note_applications)
+    select invoice_id, cast(sum(amount_cents) as bigint) as credit_notes_amount_cents
+    from {{ ref('int_credit_note_applications') }}
+    group by invoice_id
 
 ),
 
 customers as (
 
     select * from {{ ref('stg_catalog__customers') }}
-
-),
-
-fee_totals as (
-
-    select
-        invoice_id,
-        cast(sum(amount_cents) as bigint) as fees_amount_cents,
-        min(from_datetime) as from_datetime,
-        max(to_datetime) as to_datetime,
-        count(*) as fees_count
-
-    from fees
-    group by invoice_id
-
-),
-
-coupon_totals as (
-
-    -- the invoice's coupons: the sum of its coupon credits (LAGO_RULES.md §10)
-    select invoice_id, cast(sum(amount_cents) as bigint) as coupons_amount_cents
-    from coupon_credits
-    group by invoice_id
-
-),
-
-tax_totals as (
-
-    select
-        fees.invoice_id,
-        cast(round(sum(fee_taxes.precise_taxes_amount_cents), 0) as bigint) as taxes_amount_cents
-
-    from fee_taxes
-    inner join fees using (fee_key)
-    group by fees.invoice_id
 
 ),
 
@@ -90,22 +54,21 @@ totals as (
         {{ local_date('invoices.finalizes_at', 'invoices.timezone') }} as issuing_date,
         customers.net_payment_term,
         customers.invoice_grace_period,
-        fee_totals.from_datetime,
-        fee_totals.to_datetime,
-        coalesce(fee_totals.fees_count, 0) as fees_count,
-        coalesce(fee_totals.fees_amount_cents, 0) as fees_amount_cents,
-        coalesce(coupon_totals.coupons_amount_cents, 0) as coupons_amount_cents,
-        coalesce(tax_totals.taxes_amount_cents, 0) as taxes_amount_cents,
-        cast(0 as bigint) as credit_notes_amount_cents,
+        subtotals.from_datetime,
+        subtotals.to_datetime,
+        subtotals.fees_count,
+        subtotals.fees_amount_cents,
+        subtotals.coupons_amount_cents,
+        subtotals.taxes_amount_cents,
+        coalesce(credit_note_credits.credit_notes_amount_cents, 0) as credit_notes_amount_cents,
         -- prepaid credits come last in Lago's order and are applied after this model, on its
         -- total (int_wallet_applications, int_invoices_credited): 0 here
         cast(0 as bigint) as prepaid_credit_amount_cents
 
     from invoices
     inner join customers using (external_customer_id)
-    left join fee_totals using (invoice_id)
-    left join coupon_totals using (invoice_id)
-    left join tax_totals using (invoice_id)
+    inner join subtotals using (invoice_id)
+    left join credit_note_credits using (invoice_id)
 
 ),
 

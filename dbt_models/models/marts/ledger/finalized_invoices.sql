@@ -18,6 +18,9 @@
 -- when its first invoice is finalized. Sequences continue from the ledger, so they have no
 -- gaps and never reuse a number: an interrupted run commits nothing, and its re-run numbers
 -- the same invoices the same way.
+--
+-- A credit note request the close refuses stops it before this model is written:
+-- depends_on: {{ ref('int_credit_note_checks') }}
 with
 
 computed as (
@@ -53,6 +56,12 @@ prepaid_credits as (
 items as (
 
     select * from {{ ref('int_billing_items') }}
+
+),
+
+credit_note_credits as (
+
+    select * from {{ ref('int_credit_note_applications') }}
 
 ),
 
@@ -264,6 +273,22 @@ prepaid_credit_lists as (
 
 ),
 
+credit_note_lists as (
+
+    -- what each credit note gave the invoice, oldest credit note first; later closes read
+    -- them back (finalized_credit_note_credits) to carry each credit note's balance
+    select
+        invoice_id,
+        list({
+            'credit_note_id': credit_note_id,
+            'amount_cents': amount_cents
+        } order by position) as applied_credit_notes
+
+    from credit_note_credits
+    group by invoice_id
+
+),
+
 item_lists as (
 
     select
@@ -328,7 +353,8 @@ final as (
         coalesce(tax_lists.applied_taxes, []) as applied_taxes,
         coalesce(item_lists.billed_items, []) as billed_items,
         coalesce(coupon_lists.applied_coupons, []) as applied_coupons,
-        coalesce(prepaid_credit_lists.applied_prepaid_credits, []) as applied_prepaid_credits
+        coalesce(prepaid_credit_lists.applied_prepaid_credits, []) as applied_prepaid_credits,
+        coalesce(credit_note_lists.applied_credit_notes, []) as applied_credit_notes
 
     from numbered
     cross join organization
@@ -341,6 +367,7 @@ final as (
     left join item_lists using (invoice_id)
     left join coupon_lists using (invoice_id)
     left join prepaid_credit_lists using (invoice_id)
+    left join credit_note_lists using (invoice_id)
 
 )
 
