@@ -84,7 +84,8 @@ def rerated(tmp_path_factory):
     steps["rerate"] = {"output": result.stdout,
                        "differences": close.rows("select * from rerate_differences"),
                        "invoices": close.rows("select * from invoices order by number"),
-                       "credit_notes": close.scalar("select count(*) from credit_notes")}
+                       "credit_notes": close.scalar("select count(*) from credit_notes"),
+                       "review": (root / "review" / "warehouse-latest.html").read_text()}
 
     result = billing(root, "approve", "--rerate", "RR-001", "--as-of", "2026-11-10T01:00:00Z")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -146,6 +147,10 @@ def test_the_rerate_writes_the_differences_and_issues_nothing(rerated):
     assert step["credit_notes"] == 0
     assert "RR-001" in step["output"] and "billing approve --rerate RR-001" in step["output"]
     assert "+20.00 EUR" in step["output"] and "-2.00 EUR" in step["output"]
+    # the review report lists what awaits approval
+    review = step["review"]
+    assert 'id="rerates"' in review and "RR-001" in review
+    assert review.count("supplementary invoice") >= 2 and "TST-002-001" in review
 
 
 def test_approval_issues_a_credit_note_and_a_supplementary_invoice(rerated):
@@ -215,3 +220,16 @@ def test_approving_an_unknown_rerate_is_refused(rerated):
     assert result.returncode != 0
     assert "no re-rating 'RR-009' was requested" in result.stderr
     assert "RR-001, RR-002" in result.stderr
+
+
+def test_the_documents_say_what_they_correct(rerated):
+    import pypdf
+
+    documents = rerated["close"].documents
+    invoice = "\n".join(page.extract_text() for page in
+                        pypdf.PdfReader(documents / "invoices" / "TST-001-002.pdf").pages)
+    assert "Corrects" in invoice and "TST-001-001 (re-rating RR-001)" in invoice
+    assert "2026" in invoice and "20.00" in invoice and "19.80" in invoice
+    note = "\n".join(page.extract_text() for page in pypdf.PdfReader(
+        documents / "credit_notes" / "TST-001-001-CN001.pdf").pages)
+    assert "TST-001-001" in note and "Re-rating RR-001" in note and "2.20" in note

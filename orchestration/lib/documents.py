@@ -57,10 +57,12 @@ select
     invoices.sub_total_excluding_taxes_amount_cents, invoices.taxes_amount_cents,
     invoices.sub_total_including_taxes_amount_cents, invoices.credit_notes_amount_cents,
     invoices.prepaid_credit_amount_cents, invoices.total_amount_cents, invoices.catalog_version,
+    corrected.number as corrects_number, invoices.rerate_id,
     invoices.external_customer_id, {_CUSTOMER_COLUMNS}
 from main.invoices as invoices
 inner join reference.currencies as currencies using (currency)
 left join staging.stg_catalog__customers as customers using (external_customer_id)
+left join main.invoices as corrected on corrected.invoice_id = invoices.corrects_invoice_id
 where invoices.invoice_id in (select unnest(?))
 order by invoices.invoice_id
 """
@@ -233,7 +235,8 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
             prepaid_credit_amount_cents=row["prepaid_credit_amount_cents"],
             total_amount_cents=row["total_amount_cents"],
             catalog_version=row["catalog_version"] or "",
-            coupons=tuple(coupons.get(row["invoice_id"], [])))))
+            coupons=tuple(coupons.get(row["invoice_id"], [])),
+            corrects_number=row["corrects_number"], rerate_id=row["rerate_id"])))
     return documents
 
 
