@@ -226,9 +226,10 @@
 {#
   finalized_fee_lines(): one row per subscription or charge fee of a finalized invoice, as it
     was frozen, with the period part it billed: what a re-rating compares its recomputation
-    with (int_rerate_differences).
+    with (int_rerate_differences). invoices_in: only the invoices of that relation's invoice_id
+    (the ledger grows with every close; a re-rating reads the few it covers).
 #}
-{% macro finalized_fee_lines() -%}
+{% macro finalized_fee_lines(invoices_in=none) -%}
     {%- set ledger = ledger_relation() -%}
     {%- if ledger is none -%}
         select
@@ -285,7 +286,13 @@
             cast(fee.precise_amount_cents as decimal(38, 5)) as precise_amount_cents,
             fee.from_datetime,
             fee.to_datetime
-        from (select invoice_id, number, unnest(fees) as fee from {{ ledger }})
+        from (
+            select invoice_id, number, unnest(fees) as fee
+            from {{ ledger }}
+            {% if invoices_in is not none -%}
+            where invoice_id in (select invoice_id from {{ invoices_in }})
+            {%- endif %}
+        )
         where fee.fee_type in ('subscription', 'charge')
     {%- endif -%}
 {%- endmacro %}

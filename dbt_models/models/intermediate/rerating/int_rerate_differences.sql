@@ -23,7 +23,7 @@ scope as (
 
 frozen_fees as (
 
-    {{ finalized_fee_lines() }}
+    {{ finalized_fee_lines(invoices_in=ref('int_rerate_scope')) }}
 
 ),
 

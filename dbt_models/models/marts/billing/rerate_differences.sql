@@ -10,39 +10,11 @@ with
 
 open_rerates as (
 
-    select
-        rerate_id,
-        status,
-        first_day,
-        last_day,
-        requested_at,
-        approved_at,
-        external_customer_id,
-        currency,
-        invoice_id,
-        invoice_number,
-        fee_key,
-        original_fee_id,
-        fee_type,
-        external_subscription_id,
-        phase_index,
-        period_index,
-        charges_index,
-        billable_metric_code,
-        display_name,
-        group_key,
-        from_datetime,
-        to_datetime,
-        frozen_units,
-        frozen_amount_cents,
-        recomputed_units,
-        recomputed_amount_cents,
-        corrected_before_cents,
-        difference_cents,
-        action,
-        cast(null as varchar) as document_id,
-        cast(null as varchar) as document_number
-
+    -- the columns the ledger keeps (rerate_adjustments); the document is issued on approval
+    select * exclude (plan_code, charge_id, charge_position, billable_metric_name,
+                      charge_model, pricing_id, filter_position, is_true_up,
+                      frozen_events_count, recomputed_events_count, timezone)
+        replace (cast(null as varchar) as document_id)
     from {{ ref('int_rerate_differences') }}
     -- settled by this close: in the ledger, below
     anti join {{ ref('rerate_adjustments') }} as settled using (rerate_id)
