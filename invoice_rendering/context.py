@@ -124,6 +124,7 @@ class CreditNoteDocument:
     total_amount_cents: int
     credit_amount_cents: int
     refund_amount_cents: int
+    description: str = ""     # the request's description, or the re-rating that issued it
 
     @property
     def reason_label(self) -> str:

@@ -115,7 +115,7 @@ order by invoice_coupons.invoice_id, invoice_coupons.position
 _CREDIT_NOTES_SQL = f"""
 select
     credit_notes.credit_note_id, credit_notes.number, credit_notes.invoice_number,
-    credit_notes.reason, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
+    credit_notes.reason, credit_notes.description, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
     coalesce(customers.document_locale, 'en') as locale, credit_notes.issuing_date,
     credit_notes.coupons_adjustment_amount_cents,
     credit_notes.sub_total_excluding_taxes_amount_cents, credit_notes.taxes_amount_cents,
@@ -273,7 +273,8 @@ def load_credit_notes(con: duckdb.DuckDBPyConnection, credit_note_ids: list[str]
                       for item in note_items.get(row["credit_note_id"], []))
         documents.append((row["credit_note_id"], CreditNoteDocument(
             number=row["number"] or row["credit_note_id"], invoice_number=row["invoice_number"],
-            reason=row["reason"], currency=row["currency"],
+            reason=row["reason"], description=row["description"] or "",
+            currency=row["currency"],
             subunit_to_unit=row["subunit_to_unit"], exponent=row["exponent"],
             locale=row["locale"], issuing_date=row["issuing_date"], issuer=issuer,
             customer=_customer(row), items=items,
