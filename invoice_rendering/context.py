@@ -87,6 +87,10 @@ class InvoiceDocument:
     total_amount_cents: int
     catalog_version: str = ""
     coupons: tuple[CouponLine, ...] = ()
+    # a re-rating's supplementary invoice: the number of the invoice it corrects, and the
+    # re-rating (billing rerate) that issued it
+    corrects_number: str | None = None
+    rerate_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class CreditNoteDocument:
     total_amount_cents: int
     credit_amount_cents: int
     refund_amount_cents: int
+    description: str = ""     # the request's description, or the re-rating that issued it
 
     @property
     def reason_label(self) -> str:

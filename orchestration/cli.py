@@ -4,6 +4,8 @@
     billing run --day 2026-10-31          # close a billing day, as the daily schedule does
     billing backfill --from D1 --to D2    # close each day of a range in turn
     billing approve --period 2026-11-01   # finalize that day's drafts before their grace ends
+    billing rerate --from D1 --to D2      # recompute closed periods: differences to review
+    billing approve --rerate RR-001       # issue its credit notes and supplementary invoices
     billing demo          # generate a month of sample usage, close it, render the PDFs
     billing summary       # what the warehouse holds
     billing runs          # the recorded closes
@@ -126,6 +128,10 @@ def _settings(args) -> BillingSettings:
         close_day=_day(args.day) if getattr(args, "day", None) else None,
         approve_period=getattr(args, "period", None),
         approve_customer=getattr(args, "customer", None),
+        rerate_from=getattr(args, "rerate_from", None),
+        rerate_to=getattr(args, "rerate_to", None),
+        rerate_customer=getattr(args, "rerate_customer", None),
+        approve_rerate=getattr(args, "rerate", None),
     )
 
 
@@ -195,19 +201,54 @@ def cmd_demo(args) -> int:
 
 
 def cmd_approve(args) -> int:
-    """Record an approval of the drafts billed in a period, then close: they are finalized
-    (numbered, frozen, rendered) before their grace period ends."""
+    """Record an approval, then close: the drafts billed in a period are finalized (numbered,
+    frozen, rendered) before their grace period ends, or a re-rating's credit notes and
+    supplementary invoices are issued."""
     from orchestration.lib.approvals import ApprovalError, parse_period
 
-    try:
-        parse_period(args.period, args.customer)
-    except ApprovalError as exc:
-        raise SystemExit(f"billing approve: {exc}") from None
+    if bool(args.period) == bool(args.rerate):
+        raise SystemExit("billing approve: give --period (drafts) or --rerate (a re-rating)")
+    if args.period:
+        try:
+            parse_period(args.period, args.customer)
+        except ApprovalError as exc:
+            raise SystemExit(f"billing approve: {exc}") from None
+    _default_now(args, "approve")
+    code = cmd_run(args)
+    if code == 0 and args.rerate and not args.quiet:
+        print_rerate(_settings(args), args.rerate)
+    return code
+
+
+def _default_now(args, command: str) -> None:
     if args.as_of and args.day:
-        raise SystemExit("billing approve: give --as-of or --day, not both")
+        raise SystemExit(f"billing {command}: give --as-of or --day, not both")
     if not args.as_of and not args.day:
         args.as_of = format_instant(dt.datetime.now(dt.timezone.utc))
-    return cmd_run(args)
+
+
+def cmd_rerate(args) -> int:
+    """Request a re-rating of the finalized periods ending in a range of days, then close: the
+    close recomputes them and writes the differences to rerate_differences for review."""
+    from orchestration.lib.rerates import RerateError, parse_range
+
+    try:
+        parse_range(args.rerate_from, args.rerate_to, args.rerate_customer)
+    except RerateError as exc:
+        raise SystemExit(f"billing rerate: {exc}") from None
+    _default_now(args, "rerate")
+    code = cmd_run(args)
+    if code == 0 and not args.quiet:
+        print_rerate(_settings(args))
+    return code
+
+
+def print_rerate(settings: BillingSettings, rerate_id: str | None = None) -> None:
+    from orchestration.lib.rerates import differences_text
+    from orchestration.lib.warehouse import connect
+
+    with connect(settings.warehouse, read_only=True) as con:
+        print(differences_text(con, rerate_id))
 
 
 def cmd_backfill(args) -> int:
@@ -278,9 +319,12 @@ def main(argv: list[str] | None = None) -> int:
 
     approve = sub.add_parser("approve", help="finalize the drafts billed in a period before "
                                              "their grace period ends, then close")
-    approve.add_argument("--period", required=True,
+    approve.add_argument("--period",
                          help="the billing days: YYYY-MM-DD, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD "
                               "(local dates of the invoices' billing)")
+    approve.add_argument("--rerate", metavar="RR-NNN",
+                         help="or a re-rating (billing rerate): issue its credit notes and "
+                              "supplementary invoices, once")
     approve.add_argument("--customer", help="only this customer's drafts (external_id)")
     approve.add_argument("--as-of", help="close as of this instant (default: now)")
     approve.add_argument("--day", help="or close this billing day")
@@ -288,6 +332,21 @@ def main(argv: list[str] | None = None) -> int:
     approve.add_argument("--quiet", action="store_true")
     approve.add_argument("--no-documents", action="store_true")
     approve.set_defaults(func=cmd_approve)
+
+    rerate = sub.add_parser("rerate", help="recompute the finalized periods ending in a range of "
+                                           "days against the current catalog and events; "
+                                           "differences to review, issued on approval")
+    rerate.add_argument("--from", dest="rerate_from", required=True,
+                        help="first day, YYYY-MM-DD (local day a period part's service ends)")
+    rerate.add_argument("--to", dest="rerate_to", required=True, help="last day, YYYY-MM-DD")
+    rerate.add_argument("--customer", dest="rerate_customer",
+                        help="only this customer's invoices (external_id)")
+    rerate.add_argument("--as-of", help="close as of this instant (default: now)")
+    rerate.add_argument("--day", help="or close this billing day")
+    paths(rerate)
+    rerate.add_argument("--quiet", action="store_true")
+    rerate.add_argument("--no-documents", action="store_true")
+    rerate.set_defaults(func=cmd_rerate)
 
     backfill = sub.add_parser("backfill", help="close each billing day of a range in turn, as "
                                                "the daily schedule does")

@@ -8,8 +8,8 @@
 
   finalized_billing_items(): one row per period part billed by a finalized invoice:
     external_subscription_id, phase_index, period_index, charges_index, item_type, invoice_id.
-  finalized_invoice_headers(): invoice_id, external_customer_id, billing_at, invoice_type of
-    finalized invoices.
+  finalized_invoice_headers(): invoice_id, external_customer_id, billing_at, invoice_type and
+    rerate_id (a re-rating's supplementary invoice) of finalized invoices.
 #}
 {% macro ledger_relation() -%}
     {%- if not execute -%}
@@ -49,10 +49,12 @@
             cast(null as varchar) as invoice_id,
             cast(null as varchar) as external_customer_id,
             cast(null as timestamptz) as billing_at,
-            cast(null as varchar) as invoice_type
+            cast(null as varchar) as invoice_type,
+            cast(null as varchar) as rerate_id
         where false
     {%- else -%}
-        select invoice_id, external_customer_id, billing_at, invoice_type from {{ ledger }}
+        select invoice_id, external_customer_id, billing_at, invoice_type, rerate_id
+        from {{ ledger }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -218,5 +220,107 @@
             select invoice_id, billing_at, unnest(applied_credit_notes) as credit
             from {{ ledger }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  finalized_fee_lines(): one row per subscription or charge fee of a finalized invoice, as it
+    was frozen, with the period part it billed: what a re-rating compares its recomputation
+    with (int_rerate_differences). invoices_in: only the invoices of that relation's invoice_id
+    (the ledger grows with every close; a re-rating reads the few it covers).
+#}
+{% macro finalized_fee_lines(invoices_in=none) -%}
+    {%- set ledger = ledger_relation() -%}
+    {%- if ledger is none -%}
+        select
+            cast(null as varchar) as invoice_id,
+            cast(null as varchar) as invoice_number,
+            cast(null as varchar) as fee_id,
+            cast(null as varchar) as fee_key,
+            cast(null as varchar) as fee_type,
+            cast(null as varchar) as external_subscription_id,
+            cast(null as integer) as phase_index,
+            cast(null as bigint) as period_index,
+            cast(null as integer) as charges_index,
+            cast(null as varchar) as plan_code,
+            cast(null as varchar) as charge_id,
+            cast(null as varchar) as billable_metric_code,
+            cast(null as varchar) as billable_metric_name,
+            cast(null as varchar) as charge_model,
+            cast(null as varchar) as pricing_id,
+            cast(null as bigint) as filter_position,
+            cast(null as varchar) as display_name,
+            cast(null as varchar) as group_key,
+            cast(null as boolean) as is_true_up,
+            cast(null as decimal(38, 12)) as units,
+            cast(null as bigint) as events_count,
+            cast(null as bigint) as amount_cents,
+            cast(null as decimal(38, 5)) as precise_amount_cents,
+            cast(null as timestamptz) as from_datetime,
+            cast(null as timestamptz) as to_datetime
+        where false
+    {%- else -%}
+        select
+            invoice_id,
+            number as invoice_number,
+            fee.fee_id,
+            fee.fee_key,
+            fee.fee_type,
+            fee.external_subscription_id,
+            fee.phase_index,
+            fee.period_index,
+            fee.charges_index,
+            fee.plan_code,
+            fee.charge_id,
+            fee.billable_metric_code,
+            fee.billable_metric_name,
+            fee.charge_model,
+            fee.pricing_id,
+            fee.filter_position,
+            fee.display_name,
+            fee.group_key,
+            fee.is_true_up,
+            cast(fee.units as decimal(38, 12)) as units,
+            fee.events_count,
+            fee.amount_cents,
+            cast(fee.precise_amount_cents as decimal(38, 5)) as precise_amount_cents,
+            fee.from_datetime,
+            fee.to_datetime
+        from (
+            select invoice_id, number, unnest(fees) as fee
+            from {{ ledger }}
+            {% if invoices_in is not none -%}
+            where invoice_id in (select invoice_id from {{ invoices_in }})
+            {%- endif %}
+        )
+        where fee.fee_type in ('subscription', 'charge')
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  settled_rerate_adjustments(): what earlier closes issued for approved re-ratings
+    (ledger.rerate_adjustments, written at the end of the close that issued them), one row per
+    fee compared: rerate_id, invoice_id, fee_key, original_fee_id, difference_cents, action,
+    document_id, approved_at. A settled re-rating is not recomputed again; its credit notes stay
+    in int_credit_notes from these rows, and what it corrected counts for later re-ratings.
+#}
+{% macro settled_rerate_adjustments() -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema='ledger',
+                                            identifier='rerate_adjustments') if execute else none -%}
+    {%- if relation is none -%}
+        select
+            cast(null as varchar) as rerate_id,
+            cast(null as varchar) as invoice_id,
+            cast(null as varchar) as fee_key,
+            cast(null as varchar) as original_fee_id,
+            cast(null as bigint) as difference_cents,
+            cast(null as varchar) as action,
+            cast(null as varchar) as document_id,
+            cast(null as timestamptz) as approved_at
+        where false
+    {%- else -%}
+        select rerate_id, invoice_id, fee_key, original_fee_id, difference_cents, action,
+            document_id, approved_at
+        from {{ relation }}
     {%- endif -%}
 {%- endmacro %}

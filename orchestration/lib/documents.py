@@ -57,10 +57,12 @@ select
     invoices.sub_total_excluding_taxes_amount_cents, invoices.taxes_amount_cents,
     invoices.sub_total_including_taxes_amount_cents, invoices.credit_notes_amount_cents,
     invoices.prepaid_credit_amount_cents, invoices.total_amount_cents, invoices.catalog_version,
+    corrected.number as corrects_number, invoices.rerate_id,
     invoices.external_customer_id, {_CUSTOMER_COLUMNS}
 from main.invoices as invoices
 inner join reference.currencies as currencies using (currency)
 left join staging.stg_catalog__customers as customers using (external_customer_id)
+left join main.invoices as corrected on corrected.invoice_id = invoices.corrects_invoice_id
 where invoices.invoice_id in (select unnest(?))
 order by invoices.invoice_id
 """
@@ -113,7 +115,7 @@ order by invoice_coupons.invoice_id, invoice_coupons.position
 _CREDIT_NOTES_SQL = f"""
 select
     credit_notes.credit_note_id, credit_notes.number, credit_notes.invoice_number,
-    credit_notes.reason, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
+    credit_notes.reason, credit_notes.description, credit_notes.currency, currencies.subunit_to_unit, currencies.exponent,
     coalesce(customers.document_locale, 'en') as locale, credit_notes.issuing_date,
     credit_notes.coupons_adjustment_amount_cents,
     credit_notes.sub_total_excluding_taxes_amount_cents, credit_notes.taxes_amount_cents,
@@ -233,7 +235,8 @@ def load_documents(con: duckdb.DuckDBPyConnection, invoice_ids: list[str]) -> li
             prepaid_credit_amount_cents=row["prepaid_credit_amount_cents"],
             total_amount_cents=row["total_amount_cents"],
             catalog_version=row["catalog_version"] or "",
-            coupons=tuple(coupons.get(row["invoice_id"], [])))))
+            coupons=tuple(coupons.get(row["invoice_id"], [])),
+            corrects_number=row["corrects_number"], rerate_id=row["rerate_id"])))
     return documents
 
 
@@ -270,7 +273,8 @@ def load_credit_notes(con: duckdb.DuckDBPyConnection, credit_note_ids: list[str]
                       for item in note_items.get(row["credit_note_id"], []))
         documents.append((row["credit_note_id"], CreditNoteDocument(
             number=row["number"] or row["credit_note_id"], invoice_number=row["invoice_number"],
-            reason=row["reason"], currency=row["currency"],
+            reason=row["reason"], description=row["description"] or "",
+            currency=row["currency"],
             subunit_to_unit=row["subunit_to_unit"], exponent=row["exponent"],
             locale=row["locale"], issuing_date=row["issuing_date"], issuer=issuer,
             customer=_customer(row), items=items,

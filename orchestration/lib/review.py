@@ -45,6 +45,7 @@ class Review:
     checks: list[Check]
     gates: list[dict] = field(default_factory=list)
     late_usage: list[dict] = field(default_factory=list)
+    rerates: list[dict] = field(default_factory=list)
     usage_chart: str = ""
     revenue_chart: str = ""
     money_formats: dict = field(default_factory=dict)
@@ -195,6 +196,16 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
         from main.late_events as late
         left join catalog.customers as customers using (external_customer_id)
         group by all order by events desc, late.invoice_number, late.billable_metric_code""")
+    # re-ratings awaiting approval or approved: each fee that differs
+    review.rerates = _rows(con, """
+        select d.rerate_id, d.status, d.first_day, d.last_day, d.external_customer_id,
+            customers.name, d.invoice_number, coalesce(d.display_name, d.billable_metric_code,
+            d.fee_type) as fee, d.currency, d.frozen_amount_cents, d.recomputed_amount_cents,
+            d.difference_cents, d.action
+        from main.rerate_differences as d
+        left join catalog.customers as customers using (external_customer_id)
+        where d.status <> 'settled' and d.difference_cents <> 0
+        order by d.rerate_id, d.external_customer_id, d.invoice_number, fee""")
     review.gates = _rows(con, "select rule, failures, example from intermediate.int_close_gates "
                               "order by rule")
     review.usage_chart = usage_chart(usage)

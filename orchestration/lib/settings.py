@@ -43,6 +43,13 @@ class BillingSettings(dg.ConfigurableResource):
     # D1..D2) before their grace period ends; of this customer only, when given
     approve_period: str | None = None
     approve_customer: str | None = None
+    # `billing rerate`: recompute the finalized period parts ending from rerate_from to
+    # rerate_to (YYYY-MM-DD, local days), of this customer only when given
+    rerate_from: str | None = None
+    rerate_to: str | None = None
+    rerate_customer: str | None = None
+    # `billing approve --rerate RR-001`: issue that re-rating's credit notes and invoices
+    approve_rerate: str | None = None
 
     def _path(self, value: str | None, env: str, default: Path) -> Path:
         return Path(value or os.environ.get(env) or default).expanduser().resolve()

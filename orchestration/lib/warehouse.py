@@ -25,10 +25,12 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 # coupons and the credit notes they consumed; ledger.issued_credit_notes: frozen credit notes).
 # Bump it whenever those models' columns change: finalized documents are never rewritten, so a
 # warehouse whose ledger has another shape is refused, not migrated silently.
-LEDGER_FORMAT = 7  # 4: fees carry their period part and add-on code (commitments, one-offs);
+LEDGER_FORMAT = 8  # 4: fees carry their period part and add-on code (commitments, one-offs);
                    # 5: invoices carry the prepaid credits they consumed (wallets);
                    # 6: invoices carry the last landing_seq landed when frozen (late usage);
                    # 7: invoices carry the credit notes they consumed; issued_credit_notes
+                   # 8: re-ratings: supplementary invoices (corrects_invoice_id, rerate_id),
+                   #    credit notes' rerate_id, rerate_adjustments
 
 
 class LedgerFormatError(RuntimeError):

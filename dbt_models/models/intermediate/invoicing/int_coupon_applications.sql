@@ -71,7 +71,7 @@ invoices as (
     inner join fees using (invoice_id)
     -- only customers with coupons have anything to walk
     -- a draft gets no coupon: coupons are applied when an invoice is finalized (§17)
-    where invoice_keys.invoice_group <> 'one_off'
+    where invoice_keys.invoice_group not in ('one_off', 'rerate')
         and invoice_keys.finalizes
         and invoice_keys.external_customer_id in (
         select external_customer_id from {{ ref('stg_catalog__applied_coupons') }})

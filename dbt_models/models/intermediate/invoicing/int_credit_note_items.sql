@@ -17,6 +17,9 @@
 --     reads it, to the period's last day; the termination day counts as used, an upgrade's day
 --     as unused. Item = plan amount x unused days / period days, truncated to 5 decimals,
 --     never more than the fee.
+--   * the credit note of an approved re-rating (int_rerate_differences, action credit_note): one
+--     item per fee it found over-billed, for the difference, on the original fee; kept from the
+--     ledger (ledger.rerate_adjustments) once issued, so its balance carries on.
 with
 
 fees as (
@@ -34,6 +37,22 @@ periods as (
 requested_fees as (
 
     select * from {{ ref('int_credit_note_request_fees') }}
+
+),
+
+-- re-rating items: settled by earlier closes, or issued by this one
+rerate_credits as (
+
+    select rerate_id, document_id as credit_note_id, original_fee_id as fee_id, fee_key,
+        difference_cents, approved_at as created_at
+    from ({{ settled_rerate_adjustments() }})
+    where action = 'credit_note'
+
+    union all
+
+    select rerate_id, document_id, original_fee_id, fee_key, difference_cents, approved_at
+    from {{ ref('int_rerate_differences') }}
+    where action = 'credit_note' and status = 'approved'
 
 ),
 
@@ -107,7 +126,7 @@ terminated as (
 items as (
 
     select credit_note_id, item_index, fee_id, precise_amount_cents, unused_days, created_at,
-        reason, fees_matched
+        reason, fees_matched, cast(null as varchar) as rerate_id
     from requested_fees
     -- an item naming no fee, or several, is refused by int_credit_note_checks
     where fees_matched = 1
@@ -115,8 +134,23 @@ items as (
     union all
 
     select credit_note_id, item_index, fee_id, precise_amount_cents, unused_days, created_at,
-        reason, cast(1 as bigint) as fees_matched
+        reason, cast(1 as bigint) as fees_matched, cast(null as varchar) as rerate_id
     from terminated
+
+    union all
+
+    select
+        credit_note_id,
+        cast(row_number() over (partition by credit_note_id order by fee_key) - 1 as bigint)
+            as item_index,
+        fee_id,
+        cast(-difference_cents as decimal(38, 5)) as precise_amount_cents,
+        cast(null as bigint) as unused_days,
+        created_at,
+        'other' as reason,
+        cast(1 as bigint) as fees_matched,
+        rerate_id
+    from rerate_credits
 
 ),
 
@@ -147,6 +181,7 @@ final as (
         item_index,
         created_at,
         reason,
+        rerate_id,
         fee_id,
         invoice_id,
         fee_type,

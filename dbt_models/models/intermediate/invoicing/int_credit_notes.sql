@@ -45,6 +45,7 @@ notes as (
         any_value(invoice_id) as invoice_id,
         any_value(created_at) as created_at,
         any_value(reason) as reason,
+        any_value(rerate_id) as rerate_id,
         -- the subscription of an automatic credit note (its one item)
         case when count(*) = 1 then any_value(external_subscription_id) end
             as external_subscription_id,
@@ -68,8 +69,12 @@ amounts as (
         fees.timezone,
         requests.request_id,
         requests.label as request_label,
-        requests.description,
-        case when requests.request_id is null then 'termination' else 'request' end as origin,
+        coalesce(requests.description, 'Re-rating ' || notes.rerate_id) as description,
+        case
+            when notes.rerate_id is not null then 'rerate'
+            when requests.request_id is null then 'termination'
+            else 'request'
+        end as origin,
         cast(round(notes.precise_coupons_adjustment_amount_cents, 0) as bigint)
             as coupons_adjustment_amount_cents,
         cast(round(notes.items_precise_amount_cents
@@ -109,6 +114,7 @@ final as (
         credit_note_id,
         origin,
         request_id,
+        rerate_id,
         request_label,
         invoice_id,
         external_customer_id,

@@ -1,17 +1,18 @@
 -- Every fee due by --as-of and not billed yet, before it is placed on an invoice: the charge
--- fees, the subscription fees, the minimum commitment true-ups and the add-on fees of one-off
--- invoices, in one shape.
+-- fees, the subscription fees, the minimum commitment true-ups, the add-on fees of one-off
+-- invoices and the fees of re-ratings' supplementary invoices, in one shape. A billed part
+-- an open re-rating recomputes (is_rerate) is not due: int_rerate_differences compares it.
 with
 
 charge_fees as (
 
-    select * from {{ ref('int_fees_charge') }}
+    select * from {{ ref('int_fees_charge') }} where not is_rerate
 
 ),
 
 subscription_fees as (
 
-    select * from {{ ref('int_fees_subscription') }}
+    select * from {{ ref('int_fees_subscription') }} where not is_rerate
 
 ),
 
@@ -161,6 +162,40 @@ fees as (
         to_datetime
 
     from add_on_fees
+
+    union all
+
+    -- a supplementary invoice's fees: int_fees_placed puts them on it by fee_key
+    select
+        fee_key,
+        fee_type,
+        external_subscription_id,
+        phase_index,
+        period_index,
+        charges_index,
+        external_customer_id,
+        currency,
+        plan_code,
+        billing_at,
+        charge_id,
+        charge_position,
+        billable_metric_code,
+        billable_metric_name,
+        charge_model,
+        pricing_id,
+        filter_position,
+        display_name,
+        group_key,
+        is_true_up,
+        null as add_on_code,
+        units,
+        events_count,
+        amount_cents,
+        precise_amount_cents,
+        from_datetime,
+        to_datetime
+
+    from {{ ref('int_fees_rerate') }}
 
 )
 

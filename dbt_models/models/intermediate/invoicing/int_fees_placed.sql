@@ -1,6 +1,6 @@
 -- Every fee due by --as-of and not billed yet, placed on its invoice: fees of one customer
 -- billed at the same instant share one invoice (int_invoice_keys); an add-on fee goes on its
--- one-off invoice. Coupons and taxes are
+-- one-off invoice, a re-rating's fee on its supplementary invoice. Coupons and taxes are
 -- added to this by int_fee_coupons, int_fee_taxes and int_fees.
 with
 
@@ -58,8 +58,22 @@ add_on_placed as (
     from fees
     inner join {{ ref('int_fees_add_on') }} as add_ons using (fee_key)
 
+),
+
+rerate_placed as (
+
+    select
+        md5(concat_ws('|', rerates.invoice_id, fees.fee_key)) as fee_id,
+        rerates.invoice_id,
+        fees.*
+
+    from fees
+    inner join {{ ref('int_fees_rerate') }} as rerates using (fee_key)
+
 )
 
 select * from placed
 union all
 select * from add_on_placed
+union all
+select * from rerate_placed

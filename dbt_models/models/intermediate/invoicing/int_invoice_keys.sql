@@ -4,7 +4,9 @@
 -- invoice_id is derived from the customer and the instant, so every run names the same
 -- invoice the same way; should a finalized invoice already hold that customer and instant
 -- (a part added to the catalog after its period closed), the new invoice gets the next id.
--- One-off invoices (int_one_off_invoices) are invoices of their own, invoice_group 'one_off'.
+-- One-off invoices (int_one_off_invoices) are invoices of their own, invoice_group 'one_off',
+-- and so is each supplementary invoice of an approved re-rating (int_fees_rerate), invoice_group
+-- 'rerate', pointing to the invoice it corrects (corrects_invoice_id).
 -- `finalizes`: whether this close finalizes it (its grace period is over, or it was approved);
 -- otherwise it is a draft, recomputed by every close until then.
 with
@@ -39,7 +41,7 @@ issued_before as (
 
     select external_customer_id, billing_at, count(*) as invoices_issued
     from finalized
-    where invoice_type <> 'one_off'
+    where invoice_type <> 'one_off' and rerate_id is null
     group by external_customer_id, billing_at
 
 ),
@@ -72,11 +74,29 @@ one_offs as (
 
 ),
 
+rerates as (
+
+    select distinct
+        invoice_id,
+        external_customer_id,
+        billing_at,
+        'rerate' as invoice_group,
+        currency,
+        timezone,
+        corrects_invoice_id,
+        rerate_id
+
+    from {{ ref('int_fees_rerate') }}
+
+),
+
 keyed as (
 
     select * from named
     union all
     select * from one_offs
+    union all by name
+    select * from rerates
 
 ),
 
@@ -95,7 +115,8 @@ approvals as (
 
 -- When each invoice may be finalized (LAGO_RULES.md §17): a subscription invoice stays a
 -- draft for the customer's grace period (else the organization's; 0: at once), unless an
--- approval covering its local billing day comes first; a one-off invoice is final at once.
+-- approval covering its local billing day comes first; a one-off invoice, and a supplementary
+-- invoice (its re-rating was approved), is final at once.
 approved as (
 
     -- the first approval covering each invoice's local billing day
@@ -115,7 +136,7 @@ timed as (
     select
         keyed.*,
         case
-            when keyed.invoice_group = 'one_off' then keyed.billing_at
+            when keyed.invoice_group in ('one_off', 'rerate') then keyed.billing_at
             when approved.approved_at is not null then least(
                 keyed.billing_at + to_days(cast(customers.invoice_grace_period as integer)),
                 greatest(approved.approved_at, keyed.billing_at))

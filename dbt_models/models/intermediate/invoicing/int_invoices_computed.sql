@@ -47,6 +47,8 @@ totals as (
         invoices.timezone,
         invoices.billing_at,
         invoices.finalizes,
+        invoices.corrects_invoice_id,
+        invoices.rerate_id,
         invoices.finalizes_at,
         case when invoices.finalizes then 'finalized' else 'draft' end as status,
         -- issued when finalized: at billing without a grace period, else when the grace

@@ -2,6 +2,9 @@
 -- prices (LAGO_RULES.md §6: the charges period, from the exact start instant to the end of
 -- the period or the termination).
 --
+-- A window of a billed part an open re-rating recomputes is marked is_rerate
+-- (int_rated_items): it is priced like any other, and kept off invoices (int_fees_due).
+--
 -- A recurring metric's window reaches back to the subscription's first event
 -- (`carries_over`): its usage is the state at the window's end, not the window's own events
 -- (LAGO_RULES.md §3, docs/billing-rules.md "Recurring metrics"). A prorated charge on it
@@ -10,7 +13,7 @@ with
 
 items as (
 
-    select * from {{ ref('int_billing_items') }} where item_type = 'charges'
+    select * from {{ ref('int_rated_items') }} where item_type = 'charges'
 
 ),
 
@@ -52,6 +55,7 @@ windows as (
         items.period_days,
         items.billed_days,
         items.timezone,
+        items.is_rerate,
         charges.charge_id,
         charges.charge_position,
         charges.billable_metric_code,

@@ -121,7 +121,8 @@ described as (
         fees.amount_cents,
         fees.precise_amount_cents,
         windows.charges_from_datetime as from_datetime,
-        windows.charges_to_datetime as to_datetime
+        windows.charges_to_datetime as to_datetime,
+        windows.is_rerate
 
     from fees
     inner join windows using (window_id)

@@ -39,12 +39,14 @@ period_fees as (
     select external_subscription_id, phase_index, period_index, amount_cents,
         precise_amount_cents
     from {{ ref('int_fees_subscription') }}
+    where not is_rerate  -- a re-rating's recomputation is not billed
 
     union all
 
     select external_subscription_id, phase_index, period_index, amount_cents,
         precise_amount_cents
     from {{ ref('int_fees_charge') }}
+    where not is_rerate
 
     union all
 

@@ -7,7 +7,7 @@ with
 
 items as (
 
-    select * from {{ ref('int_billing_items') }} where item_type = 'subscription_fee'
+    select * from {{ ref('int_rated_items') }} where item_type = 'subscription_fee'
 
 ),
 
@@ -45,6 +45,7 @@ fees as (
         days.currency,
         days.plan_code,
         days.billing_at,
+        days.is_rerate,
         plans.invoice_display_name as display_name,
         days.days_billed,
         days.period_days,

@@ -36,6 +36,7 @@ final as (
         issued.credit_note_id,
         issued.number,
         issued.origin,
+        issued.rerate_id,
         issued.invoice_id,
         issued.invoice_number,
         issued.external_customer_id,

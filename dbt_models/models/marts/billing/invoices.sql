@@ -2,7 +2,8 @@
 -- (an invoice in its grace period: no number yet, recomputed by each close until it is
 -- finalized; no coupons or credits are applied to a draft). One row per invoice; amounts are
 -- integers in the currency's minor unit, and
--- total = fees - coupons + taxes - credit notes - prepaid credits, to the unit.
+-- total = fees - coupons + taxes - credit notes - prepaid credits, to the unit. A re-rating's
+-- supplementary invoice names the invoice it corrects (corrects_invoice_id) and its rerate_id.
 with
 
 finalized as (
@@ -37,6 +38,8 @@ final as (
         prepaid_credit_amount_cents,
         total_amount_cents,
         cast(len(fees) as bigint) as fees_count,
+        corrects_invoice_id,
+        rerate_id,
         catalog_version
 
     from finalized
@@ -69,6 +72,8 @@ drafts as (
         drafts.prepaid_credit_amount_cents,
         drafts.total_amount_cents,
         cast(drafts.fees_count as bigint) as fees_count,
+        drafts.corrects_invoice_id,
+        drafts.rerate_id,
         organization.catalog_version
 
     from {{ ref('int_invoices_credited') }} as drafts

@@ -345,6 +345,9 @@ final as (
         numbered.credit_notes_amount_cents,
         numbered.prepaid_credit_amount_cents,
         numbered.total_amount_cents,
+        -- a re-rating's supplementary invoice: the invoice it corrects, and the re-rating
+        numbered.corrects_invoice_id,
+        numbered.rerate_id,
         organization.catalog_version,
         -- the events landed when the invoice was frozen: an event of its periods landing
         -- later is late usage (event_reconciliation, late_events), never silently billed

@@ -104,6 +104,7 @@ final as (
         numbered.sequence,
         numbered.origin,
         numbered.request_id,
+        numbered.rerate_id,
         numbered.request_label,
         numbered.invoice_id,
         invoices.invoice_number,
