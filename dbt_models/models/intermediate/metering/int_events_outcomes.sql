@@ -309,7 +309,10 @@ described as (
             as precise_total_amount_cents,
         case when decided.outcome = 'billable' then decided.properties end as properties,
         decided.first_copy_hash,
-        '{{ catalog_version }}' as metered_under
+        '{{ catalog_version }}' as metered_under,
+        -- the batch: the close that metered this row took the rows landed after this seq
+        -- (-1: every landed row); tests read it to see a daily close meters only its day
+        cast({{ after_seq }} as bigint) as metered_after_seq
 
     from decided
     left join rejected_raw using (landing_seq)
