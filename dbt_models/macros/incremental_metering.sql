@@ -8,14 +8,14 @@
 
 {#
   metering_catalog_version(): a hash of everything in the catalog an event's outcome reads
-  (the subscriptions' phases and plans, the metrics, the charges and their prices, which decide
+  (a ubigint; the subscriptions' phases and plans, the metrics, the charges and their prices, which decide
   which events keep their properties) and of metering_rules_version(). An event's outcome
   depends on nothing else but the landed rows before it, so rows metered under the same
   version never need metering again. Read when dbt executes (the refs are built by then).
 #}
 {% macro metering_catalog_version() -%}
     {%- if not execute -%}
-        {{ return('') }}
+        {{ return(0) }}
     {%- endif -%}
     {%- set sql -%}
         with parts as (
@@ -33,7 +33,7 @@
                 as varchar)
             from {{ ref('stg_catalog__charge_pricings') }}
         )
-        select md5('{{ metering_rules_version() }}#' || coalesce(
+        select hash('{{ metering_rules_version() }}#' || coalesce(
             string_agg(part || ':' || line, chr(10) order by part, line), ''))
         from parts
     {%- endset -%}

@@ -10,8 +10,8 @@ select
     properties,
     precise_total_amount_cents,
     value_text,
-    operation_type,
+    coalesce(operation_type, 'add') as operation_type,
     try_cast(value_text as decimal(38, 12)) as value
 
 from {{ ref('int_events_outcomes') }}
-where outcome = 'billable'
+where reason is null

@@ -14,8 +14,8 @@
   always what a full build from landing.events under the current catalog gives.
 -#}
 -- depends_on: {{ ref('stg_catalog__charge_pricings') }}
-{%- set catalog_version = metering_catalog_version() -%}
-{%- set after_seq = metered_through_seq(catalog_version) -%}
+{% set catalog_version = metering_catalog_version() -%}
+{% set after_seq = metered_through_seq(catalog_version) %}
 
 -- Every landed event with its outcome: 'billable', 'duplicate' (a later identical copy of an
 -- event already landed) or 'quarantined' (it cannot be billed, with a reason and a sentence).
@@ -267,7 +267,7 @@ described as (
 
     select
         decided.landing_seq,
-        decided.outcome,
+        -- null for a billable event (its outcome); int_events_rejected names the others'
         decided.reason,
         case decided.reason
             when 'missing_transaction_id' then 'transaction_id is empty'
@@ -303,13 +303,14 @@ described as (
         rejected_raw.properties_raw,
         -- what the billed events' metering reads; null for rejected events
         case when decided.outcome = 'billable' then decided.value_text end as value_text,
-        case when decided.outcome = 'billable' then decided.operation_type end
+        -- null for 'add', the default (and for rejected events): most events write nothing
+        case when decided.outcome = 'billable' then nullif(decided.operation_type, 'add') end
             as operation_type,
         case when decided.outcome = 'billable' then decided.precise_total_amount_cents end
             as precise_total_amount_cents,
         case when decided.outcome = 'billable' then decided.properties end as properties,
         decided.first_copy_hash,
-        '{{ catalog_version }}' as metered_under,
+        cast({{ catalog_version }} as ubigint) as metered_under,
         -- the batch: the close that metered this row took the rows landed after this seq
         -- (-1: every landed row); tests read it to see a daily close meters only its day
         cast({{ after_seq }} as bigint) as metered_after_seq

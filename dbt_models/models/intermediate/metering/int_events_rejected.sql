@@ -4,7 +4,7 @@
 -- (int_events_billable); nothing is dropped in silence.
 select
     landing_seq,
-    outcome,
+    case reason when 'duplicate' then 'duplicate' else 'quarantined' end as outcome,
     reason,
     detail,
     duplicate_of_landing_seq,
@@ -18,4 +18,4 @@ select
     landing_seq & 4294967295 as file_row_number
 
 from {{ ref('int_events_outcomes') }}
-where outcome <> 'billable'
+where reason is not null
