@@ -73,10 +73,24 @@
         select
             cast(min(charges_from_datetime) as varchar),
             cast(max(charges_to_datetime) as varchar),
-            coalesce(list(distinct billable_metric_code order by billable_metric_code)
-                filter (where carries_over), [])
+            cast(null as varchar)
         from {{ ref('int_charge_windows') }}
+        union all
+        -- one row per metric that carries over (a list would come back as its text)
+        select * from (
+            select distinct null, null, billable_metric_code
+            from {{ ref('int_charge_windows') }}
+            where carries_over
+            order by 3
+        )
     {%- endset -%}
-    {%- set row = run_query(sql).rows[0] -%}
-    {{ return({'from': row[0], 'to': row[1], 'carried': row[2] | list}) }}
+    {%- set found = {'from': none, 'to': none, 'carried': []} -%}
+    {%- for row in run_query(sql).rows -%}
+        {%- if row[2] is none -%}
+            {%- do found.update({'from': row[0], 'to': row[1]}) -%}
+        {%- else -%}
+            {%- do found['carried'].append(row[2]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
 {%- endmacro %}
