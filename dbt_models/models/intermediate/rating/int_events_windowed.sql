@@ -22,9 +22,31 @@ windows as (
 
 ),
 
+-- Only the events that can still be priced: those in the span of the windows present (from
+-- the earliest start to the latest end, as constants, so DuckDB skips the row groups of older
+-- events by their event_at min/max), plus every earlier event of the metrics of windows that
+-- carry over (recurring metrics reach back to the subscription's first event). The windows
+-- present decide it, not the calendar: a window of a finalized period (re-rating) widens it.
+{%- set bounds = open_window_bounds() %}
 events as (
 
+    {% if bounds['from'] is none -%}
+    select * from {{ ref('int_events_billable') }} where false
+    {%- else -%}
     select * from {{ ref('int_events_billable') }}
+    where event_at >= timestamptz '{{ bounds["from"] }}'
+        and event_at <= timestamptz '{{ bounds["to"] }}'
+    {%- if bounds['carried'] %}
+
+    union all
+
+    select * from {{ ref('int_events_billable') }}
+    where event_at < timestamptz '{{ bounds["from"] }}'
+        and billable_metric_code in (
+            {%- for code in bounds['carried'] %}'{{ code | replace("'", "''") }}'
+            {%- if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif %}
+    {%- endif %}
 
 ),
 
