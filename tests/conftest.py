@@ -7,9 +7,13 @@ share one close through module-scoped fixtures, and xdist groups keep them on on
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import shutil
 import subprocess
+import tempfile
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +99,44 @@ class Close:
         return self.query(sql, params)[0][0]
 
 
+def pytest_configure(config) -> None:
+    """Each test process (each xdist worker) gets a Dagster instance folder of its own, in
+    memory (/dev/shm) when the machine has one: `billing` subprocesses record their runs
+    there as with DAGSTER_HOME=.dagster_home, but without two workers waiting on one SQLite
+    file, and without an fsync per event (the persistent instance stores ~900 events a close:
+    on disk that was most of a close's time)."""
+    shm = Path("/dev/shm")
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    home = tempfile.mkdtemp(prefix="billing-tests-dagster-", dir=parent)
+    Path(home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    config._billing_dagster_home = (home, os.environ.get("DAGSTER_HOME"))
+    os.environ["DAGSTER_HOME"] = home
+
+
+def pytest_unconfigure(config) -> None:
+    home, saved = getattr(config, "_billing_dagster_home", (None, None))
+    if home is None:
+        return
+    shutil.rmtree(home, ignore_errors=True)
+    if saved is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = saved
+
+
+@contextlib.contextmanager
+def ephemeral_instance():
+    """In-process closes run on Dagster's in-memory instance (orchestration.cli._instance()
+    without DAGSTER_HOME): the same job and assets, without storing their events; the
+    `billing` subprocesses still run on the persistent instance above."""
+    saved = os.environ.pop("DAGSTER_HOME", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["DAGSTER_HOME"] = saved
+
+
 def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path | None = None,
               cli: bool = False, documents: bool = True) -> Close:
     """Close `root/catalog` + `root/events` into `root/warehouse.duckdb` as of `as_of`.
@@ -118,7 +160,8 @@ def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path 
     settings = BillingSettings(catalog_dir=str(catalog), events_dir=str(events),
                                warehouse_path=str(root / "warehouse.duckdb"),
                                documents_dir=str(root / "documents"), as_of=as_of)
-    return Close(root, as_of, close(settings, quiet=True, documents=documents))
+    with ephemeral_instance():
+        return Close(root, as_of, close(settings, quiet=True, documents=documents))
 
 
 # --- a small catalog most tests start from ------------------------------------------------------
