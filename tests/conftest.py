@@ -137,15 +137,38 @@ LONGEST_GROUPS_FIRST = [
 ]
 
 
+def _group_names(item) -> list[str]:
+    return sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                   for m in item.iter_markers("xdist_group")})
+
+
+def _keep_groups_on_one_worker(config, items) -> None:
+    """`--dist loadgroup` keeps a group on one worker by the `@group` suffix xdist's worker adds
+    to each test's nodeid; xdist 3.8 writes it to `item._nodeid`, which pytest 9 no longer
+    reads (the id is `item._id`), so every group was spread like `--dist load` and each worker
+    ran the module fixtures (the shared closes) again. Add the suffix where pytest reads it."""
+    if not getattr(config.option, "loadgroup", False):   # set on xdist workers only
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = _group_names(item)
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own attempt
 def pytest_collection_modifyitems(config, items) -> None:
+    _keep_groups_on_one_worker(config, items)
     rank = {group: i for i, group in enumerate(LONGEST_GROUPS_FIRST)}
 
     def key(item):
-        marker = item.get_closest_marker("xdist_group")
-        if marker is None:
+        names = _group_names(item)
+        if not names:
             return (2, 0)
-        group = marker.args[0] if marker.args else marker.kwargs.get("name")
-        return (0, rank[group]) if group in rank else (1, 0)
+        return (0, min(rank[g] for g in names if g in rank)) \
+            if any(g in rank for g in names) else (1, 0)
 
     items.sort(key=key)   # stable: the collection order within a group and a rank
 
