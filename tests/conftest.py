@@ -7,9 +7,13 @@ share one close through module-scoped fixtures, and xdist groups keep them on on
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import shutil
 import subprocess
+import tempfile
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +99,93 @@ class Close:
         return self.query(sql, params)[0][0]
 
 
+def pytest_configure(config) -> None:
+    """Each test process (each xdist worker) gets a Dagster instance folder of its own, in
+    memory (/dev/shm) when the machine has one: `billing` subprocesses record their runs
+    there as with DAGSTER_HOME=.dagster_home, but without two workers waiting on one SQLite
+    file, and without an fsync per event (the persistent instance stores ~900 events a close:
+    on disk that was most of a close's time)."""
+    shm = Path("/dev/shm")
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    home = tempfile.mkdtemp(prefix="billing-tests-dagster-", dir=parent)
+    Path(home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    config._billing_dagster_home = (home, os.environ.get("DAGSTER_HOME"))
+    os.environ["DAGSTER_HOME"] = home
+
+
+def pytest_unconfigure(config) -> None:
+    home, saved = getattr(config, "_billing_dagster_home", (None, None))
+    if home is None:
+        return
+    shutil.rmtree(home, ignore_errors=True)
+    if saved is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = saved
+
+
+# The xdist groups that take longest, longest first (closes they run, from --durations): they
+# are handed to the two workers first, so that the run ends on short tests rather than with one
+# worker closing a long group while the other idles. pyproject's --no-loadscope-reorder keeps
+# this order (xdist otherwise orders groups by their number of tests). A group missing here
+# only runs later; tests without a group (catalog refusals, a second each) run last.
+LONGEST_GROUPS_FIRST = [
+    "credit_notes", "demo", "grace_period", "interrupted", "coupons_monthly",
+    "calendar_properties", "daily_close", "close", "wallets", "recurring_metrics",
+    "one_off_invoices", "wallet_properties", "dagster_ui", "dbt_unit_tests", "close_records",
+    "minimum_commitment", "calendar", "credit_note_pdf", "review_gates", "ledger_format",
+]
+
+
+def _group_names(item) -> list[str]:
+    return sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                   for m in item.iter_markers("xdist_group")})
+
+
+def _keep_groups_on_one_worker(config, items) -> None:
+    """`--dist loadgroup` keeps a group on one worker by the `@group` suffix xdist's worker adds
+    to each test's nodeid; xdist 3.8 writes it to `item._nodeid`, which pytest 9 no longer
+    reads (the id is `item._id`), so every group was spread like `--dist load` and each worker
+    ran the module fixtures (the shared closes) again. Add the suffix where pytest reads it."""
+    if not getattr(config.option, "loadgroup", False):   # set on xdist workers only
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = _group_names(item)
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own attempt
+def pytest_collection_modifyitems(config, items) -> None:
+    _keep_groups_on_one_worker(config, items)
+    rank = {group: i for i, group in enumerate(LONGEST_GROUPS_FIRST)}
+
+    def key(item):
+        names = _group_names(item)
+        if not names:
+            return (2, 0)
+        return (0, min(rank[g] for g in names if g in rank)) \
+            if any(g in rank for g in names) else (1, 0)
+
+    items.sort(key=key)   # stable: the collection order within a group and a rank
+
+
+@contextlib.contextmanager
+def ephemeral_instance():
+    """In-process closes run on Dagster's in-memory instance (orchestration.cli._instance()
+    without DAGSTER_HOME): the same job and assets, without storing their events; the
+    `billing` subprocesses still run on the persistent instance above."""
+    saved = os.environ.pop("DAGSTER_HOME", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["DAGSTER_HOME"] = saved
+
+
 def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path | None = None,
               cli: bool = False, documents: bool = True) -> Close:
     """Close `root/catalog` + `root/events` into `root/warehouse.duckdb` as of `as_of`.
@@ -118,7 +209,8 @@ def run_close(root: Path, as_of: str, catalog: Path | None = None, events: Path 
     settings = BillingSettings(catalog_dir=str(catalog), events_dir=str(events),
                                warehouse_path=str(root / "warehouse.duckdb"),
                                documents_dir=str(root / "documents"), as_of=as_of)
-    return Close(root, as_of, close(settings, quiet=True, documents=documents))
+    with ephemeral_instance():
+        return Close(root, as_of, close(settings, quiet=True, documents=documents))
 
 
 # --- a small catalog most tests start from ------------------------------------------------------

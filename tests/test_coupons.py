@@ -33,7 +33,11 @@ from orchestration.lib.catalog.errors import CatalogError
 from orchestration.lib.catalog.tables import catalog_tables
 from orchestration.lib.catalog.validate import validate_catalog
 
-pytestmark = pytest.mark.xdist_group("coupons")
+# one xdist group per shared close (the catalog refusals close nothing): the two workers can
+# run them at the same time
+MONTHLY = pytest.mark.xdist_group("coupons_monthly")
+AT_ONCE = pytest.mark.xdist_group("coupons_at_once")
+BREAKDOWN = pytest.mark.xdist_group("coupons_breakdown")
 
 CONFORMANCE = Path(__file__).parent / "conformance"
 RUNS = ["2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z"]
@@ -167,16 +171,19 @@ EXPECTED = {
 }
 
 
+@MONTHLY
 @pytest.mark.parametrize("customer", list(EXPECTED))
 def test_coupons_across_monthly_closes(monthly, customer):
     assert invoices_of(monthly, customer) == EXPECTED[customer]
 
 
+@AT_ONCE
 @pytest.mark.parametrize("customer", list(EXPECTED))
 def test_coupons_when_the_months_close_at_once(at_once, customer):
     assert invoices_of(at_once, customer) == EXPECTED[customer]
 
 
+@MONTHLY
 def test_the_coupon_breakdown_lists_each_credit_in_order(monthly):
     rows = monthly.query(
         "select coupon_code, position, amount_cents from invoice_coupons"
@@ -188,6 +195,7 @@ def test_the_coupon_breakdown_lists_each_credit_in_order(monthly):
     assert [r[1:] for r in once] == [("cus_once/once_fixed", 1000), ("cus_once/once_fixed", 500)]
 
 
+@MONTHLY
 def test_fees_carry_their_share_and_are_taxed_after_it(monthly):
     fees = monthly.rows(
         "select fees.amount_cents, fees.precise_coupons_amount_cents, fees.coupons_amount_cents,"
@@ -201,6 +209,7 @@ def test_fees_carry_their_share_and_are_taxed_after_it(monthly):
     assert taxes == [(0, 0), (500, 100), (1000, 200)]
 
 
+@MONTHLY
 def test_a_second_close_changes_nothing(monthly):
     before = monthly.query("select * from invoice_coupons order by invoice_id, position")
     assert run_close(monthly.root, RUNS[-1], documents=False).success
@@ -225,6 +234,7 @@ def breakdown(tmp_path_factory):
     return result, case
 
 
+@BREAKDOWN
 def test_metric_then_plan_then_unrestricted_split_to_five_decimals(breakdown):
     """coupons_breakdown_spec.rb: coupon1 (20.00, bm1+bm2) first, coupon2 (10.00, plan_code2)
     next, coupon3 (5.00, all fees) last, each split pro rata of what is left of the fees."""
@@ -241,6 +251,7 @@ def test_metric_then_plan_then_unrestricted_split_to_five_decimals(breakdown):
     assert credits == [("coupon1_code", 2000), ("coupon2_code", 1000), ("coupon3_code", 500)]
 
 
+@BREAKDOWN
 def test_invoice_tax_is_rounded_once_after_coupons(breakdown):
     close, _ = breakdown
     invoice = close.rows("select * from invoices")[0]

@@ -10,7 +10,8 @@ import subprocess
 import dagster as dg
 import pytest
 
-from conftest import BILLING, ORGANIZATION, Close, base_catalog, write_catalog, write_events
+from conftest import BILLING, ORGANIZATION, Close, base_catalog, ephemeral_instance, \
+    write_catalog, write_events
 
 pytestmark = pytest.mark.xdist_group("daily_close")
 
@@ -59,7 +60,8 @@ def close_day(root, day: str) -> Close:
     settings = BillingSettings(catalog_dir=str(root / "catalog"), events_dir=str(root / "events"),
                                warehouse_path=str(root / "warehouse.duckdb"),
                                documents_dir=str(root / "documents"), close_day=day)
-    return Close(root, day, close(settings, quiet=True, documents=False))
+    with ephemeral_instance():
+        return Close(root, day, close(settings, quiet=True, documents=False))
 
 
 INVOICES = "select * exclude (invoice_id) from invoices order by all"
