@@ -11,9 +11,12 @@ changed: a request or an approval given twice is recorded once.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
+
+from orchestration.lib.summary import money_text
 
 RERATES_DDL = """
 create schema if not exists ledger;
@@ -100,12 +103,6 @@ def approve_rerate(con: duckdb.DuckDBPyConnection, rerate_id: str, approved_at: 
     return bool(inserted)
 
 
-def _money(cents: int, currency: str, exponent: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 10 ** exponent) if exponent else (abs(int(cents)), 0)
-    return f"{sign}{whole:,}" + (f".{part:0{exponent}d}" if exponent else "") + f" {currency}"
-
-
 def differences_text(con: duckdb.DuckDBPyConnection, rerate_id: str | None = None) -> str:
     """The re-ratings' differences as finance reads them (rerate_differences): one block per
     re-rating, a line per fee that differs, and what approving it issues (or issued)."""
@@ -114,9 +111,9 @@ def differences_text(con: duckdb.DuckDBPyConnection, rerate_id: str | None = Non
         select d.rerate_id, d.status, d.first_day, d.last_day, d.external_customer_id,
             d.invoice_number, d.display_name, d.billable_metric_code, d.fee_type,
             d.frozen_amount_cents, d.recomputed_amount_cents, d.difference_cents, d.action,
-            d.document_number, d.currency, coalesce(c.exponent, 2)
+            d.document_number, d.currency, c.subunit_to_unit, c.exponent
         from main.rerate_differences as d
-        left join reference.currencies as c on c.currency = d.currency
+        inner join reference.currencies as c on c.currency = d.currency
         {where}
         order by d.rerate_id, d.external_customer_id, d.invoice_number, d.fee_type desc,
             d.billable_metric_code, d.fee_key
@@ -125,26 +122,27 @@ def differences_text(con: duckdb.DuckDBPyConnection, rerate_id: str | None = Non
         return ("  re-ratings      none" if rerate_id is None else
                 f"  re-rating {rerate_id}: nothing to compare (no finalized period ends in its "
                 f"days)")
+    compared = Counter(row[0] for row in rows)
+    differing = Counter(row[0] for row in rows if row[11] != 0)
     lines, current = [], None
     for (rid, status, first, last, customer, number, name, metric, fee_type, frozen,
-         recomputed, difference, action, document, currency, exponent) in rows:
+         recomputed, difference, action, document, currency, subunit, exponent) in rows:
         if rid != current:
             current = rid
-            block = [r for r in rows if r[0] == rid]
-            differing = [r for r in block if r[11] != 0]
             what = {"awaiting_approval": f"awaiting approval: billing approve --rerate {rid}",
                     "approved": "approved: issued by the next close that passes the review",
                     "settled": "settled"}[status]
             lines.append(f"  re-rating {rid} (periods ending {first} to {last}): "
-                         f"{len(block)} fees compared, {len(differing)} differ; {what}")
+                         f"{compared[rid]} fees compared, {differing[rid]} differ; {what}")
         if difference == 0:
             continue
         label = name or metric or fee_type
         issued = {"credit_note": "credit note", "supplementary_invoice": "supplementary invoice",
                   "none": "nothing"}[action] + (f" {document}" if document else "")
+        def amount(cents: int, sign: str = "") -> str:
+            return f"{sign}{money_text(cents, subunit, exponent)} {currency}"
+
         lines.append(f"    {customer:<14} {number or '':<16} {label:<24} "
-                     f"{_money(frozen, currency, exponent):>16} -> "
-                     f"{_money(recomputed, currency, exponent):>16}  "
-                     f"{('+' if difference > 0 else '') + _money(difference, currency, exponent):>17}"
-                     f"  {issued}")
+                     f"{amount(frozen):>16} -> {amount(recomputed):>16}  "
+                     f"{amount(difference, '+' if difference > 0 else ''):>17}  {issued}")
     return "\n".join(lines)

@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 
 
-def _money(cents: int, subunit: int, exponent: int) -> str:
+def money_text(cents: int, subunit: int, exponent: int) -> str:
+    """Minor units as a decimal amount at the currency's exponent: 2000, 100, 2 -> 20.00."""
     value = Decimal(cents) / Decimal(subunit)
     return f"{value:,.{exponent}f}"
 
@@ -35,11 +36,11 @@ def summary_text(con: duckdb.DuckDBPyConnection, as_of: str, documents: Path) ->
         lines += ["", "  totals per currency      invoices          fees       coupons"
                       "         taxes       prepaid         total"]
         for currency, count, fees, coupons, taxes, prepaid, total, subunit, exponent in rows:
-            lines.append(f"    {currency:<20} {count:>10} {_money(fees, subunit, exponent):>13} "
-                         f"{_money(coupons, subunit, exponent):>13} "
-                         f"{_money(taxes, subunit, exponent):>13} "
-                         f"{_money(prepaid, subunit, exponent):>13} "
-                         f"{_money(total, subunit, exponent):>13}")
+            lines.append(f"    {currency:<20} {count:>10} {money_text(fees, subunit, exponent):>13} "
+                         f"{money_text(coupons, subunit, exponent):>13} "
+                         f"{money_text(taxes, subunit, exponent):>13} "
+                         f"{money_text(prepaid, subunit, exponent):>13} "
+                         f"{money_text(total, subunit, exponent):>13}")
     coupons = con.execute("""
         select coupon_code, count(distinct invoice_id), count(distinct external_customer_id)
         from main.invoice_coupons group by coupon_code order by coupon_code""").fetchall()
@@ -163,7 +164,7 @@ def _credit_note_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     lines = ["", "  credit notes            count      credited      consumed       balance"
                  "      refunded"]
     for currency, count, requested, credit, consumed, balance, refund, subunit, exponent in rows:
-        money = [_money(v, subunit, exponent) for v in (credit, consumed, balance, refund)]
+        money = [money_text(v, subunit, exponent) for v in (credit, consumed, balance, refund)]
         lines.append(f"    {currency:<20} {count:>5} " + " ".join(f"{m:>13}" for m in money)
                      + f"   ({requested} requested)")
     waiting = con.execute("""
@@ -191,10 +192,10 @@ def _wallet_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     lines = ["", "  wallets      count      credited      consumed  voided/expired       balance"]
     for currency, count, credited, consumed, lost, balance, subunit, exponent in rows:
-        lines.append(f"    {currency:<8} {count:>5} {_money(credited, subunit, exponent):>13} "
-                     f"{_money(consumed, subunit, exponent):>13} "
-                     f"{_money(lost, subunit, exponent):>15} "
-                     f"{_money(balance, subunit, exponent):>13}")
+        lines.append(f"    {currency:<8} {count:>5} {money_text(credited, subunit, exponent):>13} "
+                     f"{money_text(consumed, subunit, exponent):>13} "
+                     f"{money_text(lost, subunit, exponent):>15} "
+                     f"{money_text(balance, subunit, exponent):>13}")
     invoices, customers = con.execute(
         "select count(*), count(distinct external_customer_id) from main.invoices "
         "where prepaid_credit_amount_cents > 0").fetchone()

@@ -163,37 +163,13 @@ fees as (
 
     from add_on_fees
 
-    union all
+    union all by name
 
-    -- a supplementary invoice's fees: int_fees_placed puts them on it by fee_key
+    -- a supplementary invoice's fees (the same columns): int_fees_placed puts them on it by
+    -- fee_key
     select
-        fee_key,
-        fee_type,
-        external_subscription_id,
-        phase_index,
-        period_index,
-        charges_index,
-        external_customer_id,
-        currency,
-        plan_code,
-        billing_at,
-        charge_id,
-        charge_position,
-        billable_metric_code,
-        billable_metric_name,
-        charge_model,
-        pricing_id,
-        filter_position,
-        display_name,
-        group_key,
-        is_true_up,
-        null as add_on_code,
-        units,
-        events_count,
-        amount_cents,
-        precise_amount_cents,
-        from_datetime,
-        to_datetime
+        * exclude (invoice_id, corrects_invoice_id, rerate_id, timezone),
+        null as add_on_code
 
     from {{ ref('int_fees_rerate') }}
 
