@@ -11,12 +11,12 @@
   finalized_invoice_headers(): invoice_id, external_customer_id, billing_at, invoice_type and
     rerate_id (a re-rating's supplementary invoice) of finalized invoices.
 #}
-{% macro ledger_relation() -%}
+{% macro ledger_relation(identifier='finalized_invoices') -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(adapter.get_relation(database=target.database, schema='ledger',
-                                   identifier='finalized_invoices')) }}
+                                   identifier=identifier)) }}
 {%- endmacro %}
 
 {% macro finalized_billing_items() -%}
@@ -305,8 +305,7 @@
     in int_credit_notes from these rows, and what it corrected counts for later re-ratings.
 #}
 {% macro settled_rerate_adjustments() -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema='ledger',
-                                            identifier='rerate_adjustments') if execute else none -%}
+    {%- set relation = ledger_relation('rerate_adjustments') -%}
     {%- if relation is none -%}
         select
             cast(null as varchar) as rerate_id,
