@@ -1,5 +1,7 @@
 import contextlib
+import fcntl
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,24 @@ def dbt_target_path(settings: BillingSettings) -> Path:
     return warehouse.parent / f".{warehouse.name}.dbt"
 
 
+def seed_partial_parse(target_path: Path) -> None:
+    """Give a new warehouse's dbt target folder the project's parsed state (the
+    partial_parse.msgpack `billing` or `dg dev` wrote under target/ when it parsed the project
+    for Dagster), so that its first close does not parse the whole project again. dbt checks
+    the state itself (file hashes, profile, variables) and re-parses what differs; the profile
+    names no warehouse file (profiles.yml), so the state holds for every warehouse."""
+    seed = billing_project.project_dir / "target" / "partial_parse.msgpack"
+    wanted = target_path / "partial_parse.msgpack"
+    if wanted.exists() or not seed.exists():
+        return
+    target_path.mkdir(parents=True, exist_ok=True)
+    partial = target_path / f".partial_parse.msgpack.{os.getpid()}"
+    with open(seed.parent / ".prepare.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)  # not while `billing` re-parses the project
+        shutil.copyfile(seed, partial)
+    os.replace(partial, wanted)
+
+
 @contextlib.contextmanager
 def scoped_environment(values: dict[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
@@ -76,8 +96,10 @@ def billing_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     with scoped_environment(dbt_environment(settings)):  # dbt's process copies it at start
         # unit tests check the SQL against fixtures, not the data: `make build` and
         # tests/test_dbt_unit_tests.py run them; a close only runs the data tests
+        target_path = dbt_target_path(settings)
+        seed_partial_parse(target_path)
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                             target_path=dbt_target_path(settings))
+                             target_path=target_path)
     try:
         yield from invocation.stream()
     except DagsterDbtCliRuntimeError as error:
