@@ -52,6 +52,9 @@ class LandedFile:
     properties_kind: str   # 'text' (JSON text), 'nested' (struct/map), 'absent'
     has_precise: bool      # carries precise_total_amount_cents (dynamic pricing)
     landed_on: str | None  # the hive partition day, when the path has one
+    # the Parquet types of the columns landing reads: files with the same one land in one
+    # statement (DuckDB reads them in parallel; one insert per file ran one file at a time)
+    column_types: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,18 @@ def _inspect(root: Path, path: Path) -> tuple[LandedFile | None, str | None]:
         return None, f"{rel}: {problem}"
     stat = path.stat()
     hive = _HIVE_DATE.search(rel)
+    column_types = ", ".join(f"{name} {schema.field(name).type}"
+                             for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+                             if name in schema.names)
     return LandedFile(rel, stat.st_size, stat.st_mtime_ns, meta.num_rows, ts_kind, props_kind,
                       "precise_total_amount_cents" in schema.names,
-                      hive.group(1) if hive else None), None
+                      hive.group(1) if hive else None, column_types), None
 
 
-def _select_sql(file: LandedFile, abs_path: str, file_index: int) -> str:
+def _select_sql(files: list[tuple[LandedFile, str, int]]) -> str:
+    """The rows of `files` ((file, absolute path, file_index), all with the same column types)
+    as landing.events rows, read by one read_parquet."""
+    file = files[0][0]
     ts = {
         "instant": "cast(timestamp as timestamptz)",
         "epoch": "case when isfinite(cast(timestamp as double)) "
@@ -136,11 +145,19 @@ def _select_sql(file: LandedFile, abs_path: str, file_index: int) -> str:
     }[file.properties_kind]
     precise = "cast(precise_total_amount_cents as varchar)" if file.has_precise else \
         "cast(null as varchar)"
-    quoted = abs_path.replace("'", "''")
+
+    def quoted(path: str) -> str:
+        return "'" + path.replace("'", "''") + "'"
+
+    paths = ", ".join(quoted(path) for _, path, _ in files)
+    # named so as not to clash with a column of the file
+    file_index = "case __landed_from " + " ".join(
+        f"when {quoted(path)} then {index}" for _, path, index in files) + " end"
     return f"""
         select
-            cast({file_index} as bigint) << {ROWS_PER_FILE_BITS} | file_row_number as landing_seq,
-            cast({file_index} as integer) as file_index,
+            cast(__landed_index as bigint) << {ROWS_PER_FILE_BITS} | file_row_number
+                as landing_seq,
+            __landed_index as file_index,
             file_row_number,
             cast(transaction_id as varchar) as transaction_id,
             cast(external_subscription_id as varchar) as external_subscription_id,
@@ -149,7 +166,10 @@ def _select_sql(file: LandedFile, abs_path: str, file_index: int) -> str:
             {ts_text} as timestamp_text,
             {props} as properties,
             {precise} as precise_total_amount_cents
-        from read_parquet('{quoted}', file_row_number = true)
+        from (
+            select *, cast({file_index} as integer) as __landed_index
+            from read_parquet([{paths}], file_row_number = true, filename = '__landed_from')
+        )
     """
 
 
@@ -214,16 +234,21 @@ def land_events(con: duckdb.DuckDBPyConnection, folder: str | Path) -> LandingRe
 
     next_index = (con.execute("select coalesce(max(file_index), -1) + 1 from landing.event_files")
                   .fetchone()[0])
+    # files whose columns have the same types land in one statement, in path order
+    batches: dict[tuple, list[tuple[LandedFile, str, int]]] = {}
+    for offset, file in enumerate(new_files):
+        key = (file.timestamp_kind, file.properties_kind, file.has_precise, file.column_types)
+        batches.setdefault(key, []).append((file, str(root / file.path), next_index + offset))
     con.execute("begin transaction")
     try:
-        for offset, file in enumerate(new_files):
-            index = next_index + offset
-            abs_path = str(root / file.path)
-            con.execute("insert into landing.events " + _select_sql(file, abs_path, index))
-            con.execute(
+        for batch in batches.values():
+            con.execute("insert into landing.events " + _select_sql(batch))
+        if new_files:
+            con.executemany(
                 "insert into landing.event_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [index, file.path, file.size_bytes, file.modified_ns, file.row_count,
-                 file.timestamp_kind, file.properties_kind, file.landed_on])
+                [[next_index + offset, file.path, file.size_bytes, file.modified_ns,
+                  file.row_count, file.timestamp_kind, file.properties_kind, file.landed_on]
+                 for offset, file in enumerate(new_files)])
         con.execute("commit")
     except Exception:
         con.execute("rollback")
