@@ -30,7 +30,7 @@ from orchestration.lib.settings import DATA_DIR, PROJECT_ROOT, BillingSettings, 
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
-DBT_INPUTS = ("dbt_models", "dbt_project.yml", "profiles.yml")
+DBT_INPUTS = ("dbt_models", "dbt_project.yml", "profiles.yml", "selectors.yml")
 
 
 def _newest_mtime(paths) -> float:
@@ -59,8 +59,10 @@ def prepare_dbt(verbose: bool = True) -> None:
         from orchestration.defs.resources import dbt_executable
 
         result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_ROOT),
-             "--profiles-dir", str(PROJECT_ROOT)],
+            # a full parse: dbt's partial parsing misses a changed selectors.yml, and this
+            # parse is the state every warehouse's first close starts from
+            [dbt_executable(), "parse", "--quiet", "--no-partial-parse", "--project-dir",
+             str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)],
             cwd=PROJECT_ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             sys.stderr.write(result.stdout + result.stderr)

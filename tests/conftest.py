@@ -262,3 +262,24 @@ def base_catalog(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def catalog_dir(tmp_path: Path) -> Path:
     return write_catalog(tmp_path / "catalog", base_catalog())
+
+
+# --- the layer tests ------------------------------------------------------------------------------
+
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def layer_test_failures(warehouse: Path) -> str | None:
+    """Run the dbt tests a close leaves out (selectors.yml: layer_tests, the tests beside the
+    staging and intermediate models) on a closed warehouse, read-only (the fixtures' readers
+    may hold it open). None when they pass, else dbt's output."""
+    from orchestration.defs.dbt.assets import seed_partial_parse
+
+    target = warehouse.parent / f".{warehouse.name}.layer-tests.dbt"
+    seed_partial_parse(target)
+    env = {**os.environ, "BILLING_WAREHOUSE": str(warehouse), "BILLING_WAREHOUSE_READ_ONLY": "1"}
+    result = subprocess.run(
+        [str(DBT), "test", "--selector", "layer_tests", "--project-dir", str(PROJECT_ROOT),
+         "--profiles-dir", str(PROJECT_ROOT), "--target-path", str(target)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return None if result.returncode == 0 else result.stdout + result.stderr

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import base_catalog, run_close, write_catalog, write_events
+from conftest import base_catalog, run_close, write_catalog, write_events, layer_test_failures
 
 pytestmark = pytest.mark.xdist_group("calendar")
 
@@ -215,3 +215,10 @@ def test_anniversary_in_advance_fee_once_charges_monthly(yearly_with_monthly_cha
     charges = [r for r in rows if r[1] == "charge"]
     assert charges == [("2026-04-30", "charge", 100), ("2026-05-31", "charge", 200)]
     assert [r for r in rows if r[1] == "subscription"] == [("2026-03-31", "subscription", 36500)]
+
+
+def test_the_layer_tests_hold_on_the_calendar_warehouse(closed):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse of varied
+    billing calendars."""
+    failures = layer_test_failures(closed.warehouse)
+    assert failures is None, failures[-4000:]

@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ORGANIZATION, base_catalog, run_close, write_catalog, write_events
+from conftest import (ORGANIZATION, base_catalog, layer_test_failures, run_close, write_catalog,
+                      write_events)
 from orchestration.lib.catalog.errors import CatalogError
 from orchestration.lib.catalog.tables import catalog_tables
 from orchestration.lib.catalog.validate import validate_catalog
@@ -378,3 +379,11 @@ def test_every_problem_is_reported_at_once(tmp_path):
     documents["coupons"][0].pop("amount_cents")
     documents["applied_coupons"][2]["coupon_code"] = "nope"
     assert "refused: 2 problems" in refusal(tmp_path, documents)
+
+
+@MONTHLY
+def test_the_layer_tests_hold_on_the_coupon_warehouse(monthly):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on the warehouse of
+    monthly closes with coupons."""
+    failures = layer_test_failures(monthly.warehouse)
+    assert failures is None, failures[-4000:]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ORGANIZATION, run_close, write_catalog, write_events
+from conftest import ORGANIZATION, run_close, write_catalog, write_events, layer_test_failures
 from orchestration.lib.catalog.errors import CatalogError, catalog_refusal
 from orchestration.lib.catalog.validate import validate_catalog
 
@@ -449,3 +449,10 @@ def test_the_catalog_file_is_in_the_contracts_shape():
 
     (request,) = [CreditNoteRequest.model_validate(r) for r in yaml.safe_load(text)]
     assert request.items[0].fee.billable_metric_code == "api_calls"
+
+
+def test_the_layer_tests_hold_on_the_monthly_warehouse(monthly):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on the warehouse of a
+    year of monthly closes with credit notes."""
+    failures = layer_test_failures(monthly.warehouse)
+    assert failures is None, failures[-4000:]

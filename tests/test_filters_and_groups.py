@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import base_catalog, run_close, write_catalog, write_events
+from conftest import base_catalog, run_close, write_catalog, write_events, layer_test_failures
 
 pytestmark = pytest.mark.xdist_group("filters")
 
@@ -89,3 +89,10 @@ def test_group_keys_split_the_fee(closed):
 def test_the_invoice_adds_up(closed):
     total = closed.scalar("select total_amount_cents from invoices")
     assert total == 600 + 2000 + 7200 + 9600 + 1000 + 2000
+
+
+def test_the_layer_tests_hold_on_the_filters_warehouse(closed):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse with
+    filters and groups."""
+    failures = layer_test_failures(closed.warehouse)
+    assert failures is None, failures[-4000:]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ORGANIZATION, run_close, write_catalog, write_events
+from conftest import ORGANIZATION, run_close, write_catalog, write_events, layer_test_failures
 
 pytestmark = pytest.mark.xdist_group("minimum_commitment")
 
@@ -188,3 +188,10 @@ def test_a_bad_minimum_commitment_is_refused(tmp_path):
         validate_catalog(folder)
     assert ('plans.yaml: plan "starter": minimum_commitment.amount_cents: must not be negative'
             in str(caught.value))
+
+
+def test_the_layer_tests_hold_on_the_commitment_warehouse(closes):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse with
+    minimum commitments."""
+    failures = layer_test_failures(closes[2].warehouse)
+    assert failures is None, failures[-4000:]

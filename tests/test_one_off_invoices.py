@@ -27,7 +27,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from conftest import ORGANIZATION, run_close, write_catalog
+from conftest import ORGANIZATION, run_close, write_catalog, layer_test_failures
 
 pytestmark = pytest.mark.xdist_group("one_off_invoices")
 
@@ -247,3 +247,10 @@ def test_one_off_invoices_are_loaded_with_the_values_in_force(tmp_path):
                                            ("cus_a/2026-10-15T12:00:00Z#2/0", 2.5, 999)]
     assert ("one_off_fee", "cus_a/2026-10-15T12:00:00Z#2/0", "vat") in [
         tuple(r.values()) for r in tables["applied_taxes"].to_pylist()]
+
+
+def test_the_layer_tests_hold_on_the_one_off_warehouse(closes):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse with one-
+    off invoices."""
+    failures = layer_test_failures(closes["month_end"].warehouse)
+    assert failures is None, failures[-4000:]

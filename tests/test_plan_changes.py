@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import base_catalog, run_close, write_catalog
+from conftest import base_catalog, run_close, write_catalog, layer_test_failures
 
 pytestmark = pytest.mark.xdist_group("plan_changes")
 
@@ -120,3 +120,10 @@ def test_downgrade_waits_for_the_end_of_the_period(closed):
         "where external_subscription_id = 'anniv_down' and plan_code = 'y118800' "
         "and period_start_date = date '2023-07-19'")
     assert period and period[0]["from_datetime"] == at("2023-11-19T00:00:00Z")
+
+
+def test_the_layer_tests_hold_after_plan_changes(closed):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse with plan
+    changes."""
+    failures = layer_test_failures(closed.warehouse)
+    assert failures is None, failures[-4000:]

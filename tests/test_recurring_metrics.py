@@ -27,7 +27,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import base_catalog, run_close, write_catalog, write_events
+from conftest import base_catalog, run_close, write_catalog, write_events, layer_test_failures
 
 pytestmark = pytest.mark.xdist_group("recurring_metrics")
 
@@ -454,3 +454,10 @@ def test_prorated_graduated_in_advance_is_refused(tmp_path):
         in str(caught.value)
     validate_catalog(write_catalog(tmp_path / "ok", base_catalog(
         billable_metrics=GRADUATED_METRICS, plans=GRADUATED_PLANS, subscriptions=[])))
+
+
+def test_the_layer_tests_hold_on_the_recurring_warehouse(closed):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse with
+    recurring metrics."""
+    failures = layer_test_failures(closed.warehouse)
+    assert failures is None, failures[-4000:]

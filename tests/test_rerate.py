@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BILLING, ORGANIZATION, Close, run_close, write_catalog, write_events
+from conftest import (BILLING, ORGANIZATION, Close, layer_test_failures, run_close, write_catalog,
+                      write_events)
 
 pytestmark = pytest.mark.xdist_group("rerate")
 
@@ -233,3 +234,10 @@ def test_the_documents_say_what_they_correct(rerated):
     note = "\n".join(page.extract_text() for page in pypdf.PdfReader(
         documents / "credit_notes" / "TST-001-001-CN001.pdf").pages)
     assert "TST-001-001" in note and "Re-rating RR-001" in note and "2.20" in note
+
+
+def test_the_layer_tests_hold_after_re_rating(rerated):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on a warehouse re-rated
+    and approved."""
+    failures = layer_test_failures(rerated["close"].warehouse)
+    assert failures is None, failures[-4000:]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ORGANIZATION, run_close, write_catalog, write_events
+from conftest import ORGANIZATION, run_close, write_catalog, write_events, layer_test_failures
 from orchestration.lib.catalog.errors import CatalogError
 from orchestration.lib.catalog.validate import validate_catalog
 
@@ -348,3 +348,10 @@ def test_a_wallet_code_is_unique_per_customer(tmp_path):
     assert problems == [
         'wallets.yaml: wallet "w" (customer "cus_two_runs"): code: \'w\' is defined twice for '
         "customer 'cus_two_runs' (a wallet's code is unique per customer)"]
+
+
+def test_the_layer_tests_hold_on_the_wallet_warehouse(closes):
+    """The dbt tests a close leaves out (selectors.yml: layer_tests) hold on the warehouse of two
+    closes with wallets."""
+    failures = layer_test_failures(closes[2].warehouse)
+    assert failures is None, failures[-4000:]

@@ -23,10 +23,17 @@ def warehouse_path() -> str:
     return os.environ.get("BILLING_WAREHOUSE") or DEFAULT_WAREHOUSE
 
 
+def read_only() -> bool:
+    """BILLING_WAREHOUSE_READ_ONLY=1: attach the warehouse read-only, for `dbt test` or
+    `dbt show` beside other readers (a close's own build always writes)."""
+    return os.environ.get("BILLING_WAREHOUSE_READ_ONLY", "") not in ("", "0")
+
+
 class Plugin(BasePlugin):
     def configure_connection(self, conn) -> None:
         path = warehouse_path().replace("'", "''")
-        conn.execute(f"attach if not exists '{path}' as {CATALOG}")
+        mode = " (read_only)" if read_only() else ""
+        conn.execute(f"attach if not exists '{path}' as {CATALOG}{mode}")
         conn.execute(f"use {CATALOG}")
 
     def configure_cursor(self, cursor) -> None:

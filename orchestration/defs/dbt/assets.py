@@ -81,8 +81,19 @@ def scoped_environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+# A close builds the dbt selector `close` (selectors.yml): every model, seed and data test but
+# the `layer_tests`, the tests written beside the staging and intermediate models. Those check
+# the layers' own shape (a key unique in a view, a status among its values): they guard the
+# SQL as written more than a close's data, which the tests of the marts and the singular tests
+# (invoice totals balance, every event read accounted for, every fee due invoiced) check on
+# every close. They are about a third of a close's dbt nodes and of its time on a small
+# warehouse; `make build` and the test suite (tests/conftest.py: layer_test_failures) run them.
+CLOSE_SELECTOR = "close"
+
+
 @dbt_assets(
     manifest=billing_project.manifest_path,
+    selector=CLOSE_SELECTOR,
     project=billing_project,
     dagster_dbt_translator=BillingTranslator(),
     pool="warehouse",
