@@ -109,6 +109,19 @@ keyed as (
 
 ),
 
+-- The keys landed more than once, found in two steps: first on a 64-bit hash of the key (one
+-- integer per row to group: on 10M events about half the time of grouping the two texts),
+-- then exactly, on the few rows whose hash repeats. A hash collision only adds candidates
+-- the exact step then drops.
+repeated_key_hashes as (
+
+    select hash(external_subscription_id, transaction_id) as key_hash
+    from keyed
+    group by 1
+    having count(*) > 1
+
+),
+
 copies as (
 
     select
@@ -118,6 +131,8 @@ copies as (
         arg_min(payload_hash, landing_seq) as first_payload_hash
 
     from keyed
+    where hash(external_subscription_id, transaction_id) in (
+        select key_hash from repeated_key_hashes)
     group by external_subscription_id, transaction_id
     having count(*) > 1
 
