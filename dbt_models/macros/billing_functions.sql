@@ -12,7 +12,7 @@
   other readers) nothing is created: the close that built the models created the functions.
 #}
 {% macro create_billing_functions() %}
-{%- if env_var('BILLING_WAREHOUSE_READ_ONLY', '') not in ('', '0') -%}
+{%- if run_variable('BILLING_WAREHOUSE_READ_ONLY', '') not in ('', '0') -%}
 select 1
 {%- else -%}
 create or replace macro billing_divide(n, d) as (
