@@ -8,11 +8,12 @@
     numerator, so very large numerators (value x seconds) stay exact. Division by zero gives
     null.
 
-  With the warehouse attached read-only (BILLING_WAREHOUSE_READ_ONLY, for `dbt test` beside
-  other readers) nothing is created: the close that built the models created the functions.
+  With the warehouse attached read-only (orchestration/lib/dbt_warehouse.py, for `dbt test`
+  beside other readers) nothing is created: the close that built the models created them.
 #}
 {% macro create_billing_functions() %}
-{%- if run_variable('BILLING_WAREHOUSE_READ_ONLY', '') not in ('', '0') -%}
+{%- if execute and run_query("select readonly from duckdb_databases()
+                               where database_name = current_database()").columns[0][0] -%}
 select 1
 {%- else -%}
 create or replace macro billing_divide(n, d) as (

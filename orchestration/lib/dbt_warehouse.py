@@ -6,8 +6,9 @@ in the profile, every new warehouse file (each test, each benchmark run, each fr
 made dbt parse the whole project again, about 6 s. So the profile names no file: it opens an
 in-memory DuckDB and this plugin attaches the warehouse from BILLING_WAREHOUSE (which the
 Dagster dbt asset sets for each close) as the catalog `warehouse`, before dbt-duckdb's own
-`attach` entries run, and makes it every connection's default catalog. The relations dbt writes are "warehouse"."<schema>"."<name>" whatever the
-file is called, and one parsed project serves every warehouse.
+`attach` entries run, and makes it every connection's default catalog. The relations dbt
+writes are "warehouse"."<schema>"."<name>" whatever the file is called, and one parsed
+project serves every warehouse.
 """
 from __future__ import annotations
 

@@ -52,9 +52,9 @@ class LandedFile:
     properties_kind: str   # 'text' (JSON text), 'nested' (struct/map), 'absent'
     has_precise: bool      # carries precise_total_amount_cents (dynamic pricing)
     landed_on: str | None  # the hive partition day, when the path has one
-    # the Parquet types of the columns landing reads: files with the same one land in one
-    # statement (DuckDB reads them in parallel; one insert per file ran one file at a time)
-    column_types: str = ""
+    # the Parquet types of the columns landing reads (the kinds above follow from them): files
+    # with the same land in one statement (DuckDB reads them in parallel)
+    column_types: str
 
 
 @dataclass(frozen=True)
@@ -235,10 +235,10 @@ def land_events(con: duckdb.DuckDBPyConnection, folder: str | Path) -> LandingRe
     next_index = (con.execute("select coalesce(max(file_index), -1) + 1 from landing.event_files")
                   .fetchone()[0])
     # files whose columns have the same types land in one statement, in path order
-    batches: dict[tuple, list[tuple[LandedFile, str, int]]] = {}
+    batches: dict[str, list[tuple[LandedFile, str, int]]] = {}
     for offset, file in enumerate(new_files):
-        key = (file.timestamp_kind, file.properties_kind, file.has_precise, file.column_types)
-        batches.setdefault(key, []).append((file, str(root / file.path), next_index + offset))
+        batches.setdefault(file.column_types, []).append(
+            (file, str(root / file.path), next_index + offset))
     con.execute("begin transaction")
     try:
         for batch in batches.values():
