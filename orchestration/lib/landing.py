@@ -239,10 +239,16 @@ def land_events(con: duckdb.DuckDBPyConnection, folder: str | Path) -> LandingRe
     for offset, file in enumerate(new_files):
         batches.setdefault(file.column_types, []).append(
             (file, str(root / file.path), next_index + offset))
+    # Rows are written in landing_seq order by the ORDER BY, not by DuckDB's insertion-order
+    # preservation: with it on, rows read from many Parquet row groups were kept in memory and
+    # compressed again by the next checkpoint (10M events: 5 s to land, 4-7 s to checkpoint);
+    # sorted, they are written compressed as they land and the checkpoint has nothing to do.
+    con.execute("set preserve_insertion_order = false")
     con.execute("begin transaction")
     try:
         for batch in batches.values():
-            con.execute("insert into landing.events " + _select_sql(batch))
+            con.execute("insert into landing.events " + _select_sql(batch)
+                        + " order by landing_seq")
         if new_files:
             con.executemany(
                 "insert into landing.event_files values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -253,6 +259,8 @@ def land_events(con: duckdb.DuckDBPyConnection, folder: str | Path) -> LandingRe
     except Exception:
         con.execute("rollback")
         raise
+    finally:
+        con.execute("reset preserve_insertion_order")
     files_total, rows_total = con.execute(
         "select count(*), coalesce(sum(row_count), 0) from landing.event_files").fetchone()
     return LandingResult(

@@ -48,6 +48,9 @@ checked as (
         events.event_at,
         events.properties,
         events.precise_total_amount_cents,
+        -- the raw text of a timestamp that cannot be read, for the quarantine's detail
+        case when events.event_at is null then events.timestamp_raw end
+            as unreadable_timestamp,
         -- what two copies of an event must share to be the same event
         hash(events.code, events.event_at, events.properties_raw,
              events.precise_total_amount_cents_raw) as payload_hash,
@@ -78,6 +81,7 @@ valued as (
         code,
         event_at,
         field_problem,
+        unreadable_timestamp,
         payload_hash,
         field_name,
         -- null when the event's fields cannot be read: such an event is quarantined

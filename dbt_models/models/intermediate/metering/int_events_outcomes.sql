@@ -37,14 +37,6 @@ checked as materialized (
 
 ),
 
--- the raw fields the detail quotes, read for the rejected events only
-events as (
-
-    select * from {{ ref('stg_usage__events') }}
-    where landing_seq > {{ after_seq }}
-
-),
-
 phases as (
 
     select * from {{ ref('int_subscription_phases') }}
@@ -238,6 +230,7 @@ decided as (
         billing_checked.operation_type,
         billing_checked.precise_total_amount_cents,
         billing_checked.properties,
+        cast(null as varchar) as timestamp_raw,
         -- a first copy: what later copies of this event are compared with
         case when later_copies.landing_seq is null then billing_checked.payload_hash end
             as first_copy_hash
@@ -262,19 +255,11 @@ decided as (
         cast(null as varchar) as operation_type,
         cast(null as decimal(38, 12)) as precise_total_amount_cents,
         cast(null as json) as properties,
+        unreadable_timestamp as timestamp_raw,
         cast(null as ubigint) as first_copy_hash
 
     from checked
     where field_problem is not null
-
-),
-
--- the raw text of the rejected events, for the detail and quarantined_events
-rejected_raw as (
-
-    select events.landing_seq, events.timestamp_raw, events.properties_raw
-    from events
-    semi join (select landing_seq from decided where outcome <> 'billable') using (landing_seq)
 
 ),
 
@@ -289,7 +274,7 @@ described as (
             when 'missing_external_subscription_id' then 'external_subscription_id is empty'
             when 'missing_code' then 'code is empty'
             when 'unreadable_timestamp'
-                then 'timestamp ' || coalesce('''' || rejected_raw.timestamp_raw || '''', 'is empty')
+                then 'timestamp ' || coalesce('''' || decided.timestamp_raw || '''', 'is empty')
                     || ' is not an instant (ISO 8601 or epoch seconds)'
             when 'invalid_properties' then 'properties is not a JSON object'
             when 'duplicate' then 'same event as landing_seq ' || decided.duplicate_of_landing_seq
@@ -314,8 +299,6 @@ described as (
         decided.external_subscription_id,
         decided.code,
         decided.event_at,
-        rejected_raw.timestamp_raw,
-        rejected_raw.properties_raw,
         -- what the billed events' metering reads; null for rejected events
         case when decided.outcome = 'billable' then decided.value_text end as value_text,
         -- null for 'add', the default (and for rejected events): most events write nothing
@@ -331,7 +314,6 @@ described as (
         cast({{ after_seq }} as bigint) as metered_after_seq
 
     from decided
-    left join rejected_raw using (landing_seq)
 
 )
 
