@@ -2,6 +2,7 @@
 idempotence, and the refusals of unreadable event files."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -138,6 +139,19 @@ def test_quarantine_reasons(closed):
     first = closed.query(
         "select landed_file, file_row_number from quarantined_events where transaction_id = 'x-1'")
     assert first == [("day=2026-10-31/part-0.parquet", 19)]
+
+
+def test_quarantined_events_keep_the_text_that_landed(closed):
+    """The raw timestamp and properties come from the landed row, for rejected events only."""
+    rows = {r["transaction_id"]: r for r in closed.rows(
+        "select transaction_id, detail, timestamp_raw, properties from quarantined_events "
+        "where transaction_id in ('t-2', 'x-4')")}
+    assert rows["t-2"]["timestamp_raw"] == "yesterday-ish"
+    assert rows["t-2"]["detail"] == \
+        "timestamp 'yesterday-ish' is not an instant (ISO 8601 or epoch seconds)"
+    assert rows["t-2"]["properties"] == "{}"
+    assert json.loads(rows["x-4"]["properties"]) == {"gb": "lots"}
+    assert rows["x-4"]["detail"] == "property gb is 'lots', not a number"
 
 
 def test_a_second_run_changes_nothing(closed):
