@@ -20,15 +20,15 @@ where false
 union all
 {%- endif %}
 select
-    events.window_id,
+    windows.window_id,
     events.pricing_id,
     events.group_key,
     cast(({{ aggregator }}) as decimal(38, 12)) as units,
     count(*) as events_count
 
 from {{ ref('int_events_windowed') }} as events
-inner join {{ ref('int_charge_windows') }} as windows using (window_id)
+inner join {{ ref('int_charge_windows') }} as windows using (window_key)
 where windows.billable_metric_code = '{{ metric_code | replace("'", "''") }}'
-group by events.window_id, events.pricing_id, events.group_key
+group by windows.window_id, events.pricing_id, events.group_key
 {%- endfor %}
 {%- endif %}

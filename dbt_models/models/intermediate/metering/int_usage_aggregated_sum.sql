@@ -3,13 +3,13 @@
 -- (int_events_windowed.before_window), so its units are the running total at the window's
 -- end and its events_count counts them all, as Lago's recurring sum does.
 select
-    events.window_id,
+    windows.window_id,
     events.pricing_id,
     events.group_key,
     cast(sum(events.value) as decimal(38, 12)) as units,
     count(*) as events_count
 
 from {{ ref('int_events_windowed') }} as events
-inner join {{ ref('int_charge_windows') }} as windows using (window_id)
+inner join {{ ref('int_charge_windows') }} as windows using (window_key)
 where windows.aggregation_type = 'sum_agg'
-group by events.window_id, events.pricing_id, events.group_key
+group by windows.window_id, events.pricing_id, events.group_key

@@ -9,9 +9,9 @@ with
 
 events as (
 
-    select events.*
+    select windows.window_id, events.* exclude (window_key)
     from {{ ref('int_events_windowed') }} as events
-    inner join {{ ref('int_charge_windows') }} as windows using (window_id)
+    inner join {{ ref('int_charge_windows') }} as windows using (window_key)
     where windows.aggregation_type = 'unique_count_agg'
 
 ),

@@ -19,7 +19,7 @@ windows as (
 events as (
 
     select
-        events.window_id,
+        windows.window_id,
         events.pricing_id,
         events.group_key,
         events.event_at,
@@ -36,7 +36,7 @@ events as (
         windows.period_days
 
     from {{ ref('int_events_windowed') }} as events
-    inner join windows using (window_id)
+    inner join windows using (window_key)
 
 ),
 

@@ -36,7 +36,8 @@ windows as (
 events as (
 
     select
-        events.*,
+        windows.window_id,
+        events.* exclude (window_key),
         windows.aggregation_type,
         windows.charges_from_datetime,
         windows.charges_to_datetime,
@@ -45,7 +46,7 @@ events as (
         windows.billed_days
 
     from {{ ref('int_events_windowed') }} as events
-    inner join windows using (window_id)
+    inner join windows using (window_key)
 
 ),
 

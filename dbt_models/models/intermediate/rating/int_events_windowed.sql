@@ -5,6 +5,8 @@
 -- int_charge_filter_conditions) and pricing group. An event that several charges of a plan
 -- price appears once for each, as in Lago.
 --
+-- The window is named by its integer window_key (int_charge_windows), not its 32-character
+-- window_id: the models after this one join int_charge_windows on the key for the id.
 -- Each row carries only what the models after it read: transaction_id and properties for
 -- custom_agg metrics only (their aggregator may read them; filters and pricing groups read
 -- the properties here), value_text and operation_type for unique_count_agg and custom_agg
@@ -68,7 +70,7 @@ conditions as (
 in_window as not materialized (
 
     select
-        windows.window_id,
+        windows.window_key,
         windows.charge_id,
         windows.has_filters,
         windows.aggregation_type,
@@ -109,7 +111,7 @@ in_filtered_window as (
 condition_results as (
 
     select
-        in_filtered_window.window_id,
+        in_filtered_window.window_key,
         in_filtered_window.landing_seq,
         conditions.pricing_id,
         conditions.condition_role,
@@ -129,12 +131,12 @@ condition_results as (
 buckets as (
 
     select
-        window_id,
+        window_key,
         landing_seq,
         pricing_id
 
     from condition_results
-    group by window_id, landing_seq, pricing_id
+    group by window_key, landing_seq, pricing_id
     having coalesce(bool_or(holds) filter (where condition_role = 'match'), true)
         and not coalesce(bool_or(holds) filter (where condition_role = 'exclude'), false)
 
@@ -144,7 +146,7 @@ filtered as (
 
     select in_filtered_window.*, buckets.pricing_id
     from in_filtered_window
-    inner join buckets using (window_id, landing_seq)
+    inner join buckets using (window_key, landing_seq)
 
 ),
 
@@ -159,7 +161,7 @@ bucketed as (
 grouped as (
 
     select
-        bucketed.window_id,
+        bucketed.window_key,
         bucketed.pricing_id,
         {{ group_key('pricings.pricing_group_keys', 'bucketed.properties') }} as group_key,
         bucketed.landing_seq,

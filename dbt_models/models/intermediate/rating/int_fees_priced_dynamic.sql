@@ -23,13 +23,14 @@ currencies as (
 event_amounts as (
 
     select
-        window_id,
-        pricing_id,
-        group_key,
-        sum(precise_total_amount_cents) as precise_total_amount_cents
+        windows.window_id,
+        events.pricing_id,
+        events.group_key,
+        sum(events.precise_total_amount_cents) as precise_total_amount_cents
 
-    from {{ ref('int_events_windowed') }}
-    group by window_id, pricing_id, group_key
+    from {{ ref('int_events_windowed') }} as events
+    inner join windows using (window_key)
+    group by windows.window_id, events.pricing_id, events.group_key
 
 )
 

@@ -46,7 +46,7 @@ pricings as (
 events as (
 
     select
-        events.window_id,
+        windows.window_id,
         events.pricing_id,
         events.group_key,
         coalesce(events.value, 1) as value,
@@ -54,11 +54,11 @@ events as (
         sum(coalesce(events.value, 1)) over running as total_after
 
     from {{ ref('int_events_windowed') }} as events
-    inner join windows using (window_id)
+    inner join windows using (window_key)
     window
-        ordered as (partition by events.window_id, events.pricing_id, events.group_key
+        ordered as (partition by events.window_key, events.pricing_id, events.group_key
                     order by events.event_at, events.landing_seq),
-        running as (partition by events.window_id, events.pricing_id, events.group_key
+        running as (partition by events.window_key, events.pricing_id, events.group_key
                     order by events.event_at, events.landing_seq
                     rows between unbounded preceding and current row)
 
