@@ -373,5 +373,14 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def command() -> int:
+    """The `billing` console script: main() in a process of its own, whose collector is set
+    for one command (orchestration/lib/collector.py)."""
+    from orchestration.lib.collector import tune_for_one_command
+
+    tune_for_one_command()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())
