@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import base_catalog, run_close, write_catalog, write_events
+from conftest import PROJECT_ROOT, base_catalog, run_close, write_catalog, write_events
 
 pytestmark = pytest.mark.xdist_group("close")
 
@@ -172,6 +172,14 @@ def test_the_same_inputs_give_the_same_tables_on_a_fresh_warehouse(closed, tmp_p
         query = f"select * exclude (finalized_at) from {table} order by all" \
             if table == "invoices" else f"select * from {table} order by all"
         assert fresh.query(query) == closed.query(query), table
+
+
+def test_dbt_logs_each_line_once_in_the_run_log(closed):
+    target = closed.root / ".warehouse.duckdb.dbt"
+    assert (target / "run_results.json").exists()
+    assert not (target / "dbt.log").exists()  # DBT_LOG_LEVEL_FILE=info writes it as well
+    run_log = (PROJECT_ROOT / "logs" / "billing-close.log").read_text()
+    assert "OK created sql incremental model intermediate.int_events_outcomes" in run_log
 
 
 def test_a_corrupt_parquet_file_is_refused_by_name(tmp_path):
