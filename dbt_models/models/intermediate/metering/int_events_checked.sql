@@ -49,7 +49,9 @@ checked as (
         events.properties,
         events.precise_total_amount_cents,
         -- the raw text of a timestamp that cannot be read, for the quarantine's detail
-        case when events.event_at is null then events.timestamp_raw end
+        -- the text that did not read: timestamp_raw, which is timestamp_text whenever
+        -- event_at is null (no Parquet timestamp), and is not built for every event here
+        case when events.event_at is null then events.timestamp_text end
             as unreadable_timestamp,
         -- what two copies of an event must share to be the same event
         hash(events.code, events.event_at, events.properties_raw,

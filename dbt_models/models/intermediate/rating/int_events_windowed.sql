@@ -29,8 +29,12 @@ windows as (
 -- events by their event_at min/max), plus every earlier event of the metrics of windows that
 -- carry over (recurring metrics reach back to the subscription's first event). The windows
 -- present decide it, not the calendar: a window of a finalized period (re-rating) widens it.
+--
+-- Not materialized: in_window reads it twice (unfiltered and filtered charges), and DuckDB
+-- would otherwise hold a copy of every billable event in memory first (~1 s on 10M events);
+-- the filtered charges' read is skipped when there are none (see in_window).
 {%- set bounds = open_window_bounds() %}
-events as (
+events as not materialized (
 
     {% if bounds['from'] is none -%}
     select * from {{ ref('int_events_billable') }} where false

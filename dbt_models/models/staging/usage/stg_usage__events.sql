@@ -26,6 +26,7 @@ typed as (
             end
         ) as event_at,
         coalesce(cast(timestamp_value as varchar), timestamp_text) as timestamp_raw,
+        timestamp_text,
         try_cast(coalesce(properties, '{}') as json) as properties,
         coalesce(properties, '{}') as properties_raw,
         try_cast(precise_total_amount_cents as decimal(38, 12)) as precise_total_amount_cents,
