@@ -186,3 +186,26 @@ def test_review_report_shows_the_tables_figures(closes, tmp_path):
     assert re.search(r"All \d+ checks passed", text)
     assert "assert_invoice_totals_balance dbt test pass" in text
     assert "invoices pandera schema pandera pass" in text
+
+
+def test_review_chart_counts_the_events_of_each_utc_day(closes, monkeypatch):
+    import datetime as dt
+
+    from orchestration.lib import review
+    from orchestration.lib.warehouse import connect
+
+    drawn = {}
+    monkeypatch.setattr(review, "usage_chart", lambda usage: drawn.setdefault("usage", usage))
+    with connect(closes.second.warehouse, read_only=True) as con:
+        review.collect(con, run_id="test", checks=[],
+                       as_of=dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc))
+        expected = con.execute("""
+            with window_ as (
+                select min(from_datetime) as from_at, max(to_datetime) as to_at
+                from intermediate.int_invoices_credited)
+            select billable_metric_code, cast(event_at as date), count(*)
+            from intermediate.int_events_billable, window_
+            where event_at between from_at and to_at
+            group by all order by 1, 2""").fetchall()
+    assert expected
+    assert [(r["metric"], r["day"], r["events"]) for r in drawn["usage"]] == expected

@@ -178,11 +178,20 @@ def collect(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: dt.datetime,
         with window_ as (
             select min(from_datetime) as from_at, max(to_datetime) as to_at
             from $invoices
+        ),
+        -- counted per UTC day number (floor of the epoch in days), made a date after: a
+        -- date per event is a calendar conversion per event, 0.6 s of a 10M-event close
+        per_day as (
+            select billable_metric_code as metric,
+                epoch_us(event_at) // 86400000000
+                    - cast(epoch_us(event_at) % 86400000000 < 0 as bigint) as day_number,
+                count(*) as events
+            from intermediate.int_events_billable, window_
+            where event_at >= window_.from_at and event_at <= window_.to_at
+            group by all
         )
-        select billable_metric_code as metric, cast(event_at as date) as day, count(*) as events
-        from intermediate.int_events_billable, window_
-        where event_at >= window_.from_at and event_at <= window_.to_at
-        group by all order by metric, day""")
+        select metric, cast(make_timestamptz(day_number * 86400000000) as date) as day, events
+        from per_day order by metric, day""")
     formats = {r["currency"]: (r["subunit_to_unit"], r["exponent"]) for r in _rows(
         con, "select currency, subunit_to_unit, exponent from reference.currencies")}
     review = Review(as_of=as_of, run_id=run_id, catalog_version=catalog_version,
