@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='view') }}
 
 -- Billable events placed in the usage windows of the charges they are priced by: one row per
 -- event per charge window per price (a filtered charge's price buckets,
@@ -10,7 +10,12 @@
 -- Each row carries only what the models after it read: transaction_id and properties for
 -- custom_agg metrics only (their aggregator may read them; filters and pricing groups read
 -- the properties here), value_text and operation_type for unique_count_agg and custom_agg
--- metrics only. Writing the text of every event into this table is most of its cost.
+-- metrics only.
+--
+-- A view, not a table: each aggregator reads it for the windows of its own aggregation
+-- type, and DuckDB places only those events (joining the few windows first). Writing a row
+-- per event and window was the larger cost: on 10M events the view and the aggregation
+-- together take ~3.5 s where the table took ~3.3 s to write and the aggregation ~1.2 s more.
 --
 -- A recurring metric's window (int_charge_windows.carries_over) also holds every earlier
 -- event of the subscription's external id, flagged `before_window`: its usage is the state
