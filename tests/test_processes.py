@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,29 @@ def test_the_close_runs_dbt_through_billing_dbt():
     plain = subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir",
                             "/nonexistent"], capture_output=True, text=True)
     assert bad.returncode == plain.returncode != 0
+
+
+def test_billing_parses_over_a_dbt_state_another_parse_wrote(tmp_path, monkeypatch):
+    """dagster-dbt's `dbt parse` under `dg dev` leaves the seed's checksum empty in target/;
+    the closes start from that state, so `billing` parses over any state it did not write."""
+    from orchestration import cli
+
+    parses = []
+    manifest = tmp_path / "target" / "manifest.json"
+
+    def dbt_parse(command, **kwargs):
+        parses.append(command)
+        manifest.write_text("{}")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(cli, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(cli.subprocess, "run", dbt_parse)
+    cli.prepare_dbt(verbose=False)
+    assert len(parses) == 1 and "--no-partial-parse" in parses[0]
+    cli.prepare_dbt(verbose=False)
+    assert len(parses) == 1                      # its own parse, up to date: kept
+    manifest.write_text("{}")                    # another parse writes target/
+    stat = manifest.stat()
+    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    cli.prepare_dbt(verbose=False)
+    assert len(parses) == 2
