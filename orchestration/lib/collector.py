@@ -5,7 +5,7 @@ events; dbt's parsed project and results) and ends when the close ends. With CPy
 default thresholds the collector's full passes walk all of them several times during a
 close, and the interpreter walks them again on its way out, freeing nothing that the exit
 would not free: on the 10-million-event benchmark, about 1 s in `billing` during the close,
-1.2 s at its exit, and 1 s in dbt (benchmarks/README.md). So these processes make full
+1.2 s at its exit, and 1 s in dbt (README.md, "Benchmark"). So these processes make full
 passes ten times rarer and freeze what is left when they exit (gc.freeze moves it out of the
 collector's sight; the exit still runs every atexit handler and closes every file). Young
 objects are collected as usual. Code that runs a close in a longer-lived process (the tests

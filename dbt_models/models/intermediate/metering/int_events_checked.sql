@@ -48,9 +48,9 @@ checked as (
         events.event_at,
         events.properties,
         events.precise_total_amount_cents,
-        -- the raw text of a timestamp that cannot be read, for the quarantine's detail
-        -- the text that did not read: timestamp_raw, which is timestamp_text whenever
-        -- event_at is null (no Parquet timestamp), and is not built for every event here
+        -- the raw text of a timestamp that cannot be read, for the quarantine's detail:
+        -- timestamp_text, which is timestamp_raw whenever event_at is null (there was no
+        -- Parquet timestamp) without formatting every event's instant as text
         case when events.event_at is null then events.timestamp_text end
             as unreadable_timestamp,
         -- what two copies of an event must share to be the same event
